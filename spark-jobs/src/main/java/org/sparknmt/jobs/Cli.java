@@ -1,0 +1,66 @@
+package org.sparknmt.jobs;
+
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+/**
+ * Runs a picocli job command with one error policy for every job: a {@link UserError} anywhere in
+ * the cause chain prints "error: message" and exits 2; anything else is logged with its stack trace
+ * and exits 1; usage errors exit 2 with picocli's message.
+ */
+public final class Cli {
+  public static final int EXIT_OK = 0;
+  public static final int EXIT_FAILURE = 1;
+  public static final int EXIT_USER_ERROR = 2;
+
+  private static final Logger LOG = LoggerFactory.getLogger(Cli.class);
+
+  private Cli() {}
+
+  /** Executes {@code command} with {@code args} and returns the process exit code. */
+  public static int execute(Callable<Integer> command, String... args) {
+    CommandLine cl = new CommandLine(command);
+    cl.setExitCodeExceptionMapper(Cli::exitCode);
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parsed) -> {
+          UserError user = userError(ex);
+          if (user != null) {
+            cmd.getErr().println("error: " + user.getMessage());
+          } else {
+            LOG.error("{} failed", cmd.getCommandName(), ex);
+            cmd.getErr().println("error: " + cmd.getCommandName() + " failed: " + ex);
+          }
+          cmd.getErr().flush();
+          return exitCode(ex);
+        });
+    return cl.execute(args);
+  }
+
+  /** Runs the command and exits the JVM with its exit code (for {@code main}). */
+  public static void main(Callable<Integer> command, String... args) {
+    int code = execute(command, args);
+    System.exit(code);
+  }
+
+  static int exitCode(Throwable ex) {
+    if (ex instanceof CommandLine.ParameterException) {
+      return EXIT_USER_ERROR;
+    }
+    return userError(ex) != null ? EXIT_USER_ERROR : EXIT_FAILURE;
+  }
+
+  /** The first {@link UserError} in the cause chain (Spark wraps task failures), or null. */
+  public static UserError userError(Throwable ex) {
+    for (Throwable t = ex; t != null; t = t.getCause()) {
+      if (t instanceof UserError u) {
+        return u;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,54 @@
+package org.sparknmt.jobs;
+
+import com.typesafe.config.Config;
+import java.util.Map;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import org.sparknmt.jobs.config.Settings;
+
+/**
+ * Creates the job's SparkSession from {@code sparknmt.spark.*}: the master only when spark-submit
+ * did not set one (so the same job runs in local mode from the runner and on a cluster unchanged),
+ * Kryo with ND4J's registrator, and the executor settings ND4J needs — its off-heap limits ({@code
+ * org.bytedeco.javacpp.maxbytes}/{@code maxphysicalbytes}), {@code OMP_NUM_THREADS} = the
+ * executor's cores (ND4J slows down 10–20× when oversubscribed), and the Java options of the build.
+ */
+public final class Sessions {
+  private Sessions() {}
+
+  public static SparkSession create(Settings settings, String appName) {
+    return SparkSession.builder().config(sparkConf(settings, appName)).getOrCreate();
+  }
+
+  static SparkConf sparkConf(Settings settings, String appName) {
+    SparkConf conf = new SparkConf(); // picks up spark.* system properties set by spark-submit
+    if (!conf.contains("spark.master")) {
+      conf.setMaster(settings.string("sparknmt.spark.master"));
+    }
+    if (!conf.contains("spark.app.name")) {
+      conf.setAppName("sparknmt " + appName);
+    }
+    conf.set("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+    conf.set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator");
+
+    int ompThreads = settings.integer("sparknmt.nd4j.executor-omp-threads", 1, 1024);
+    conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(ompThreads));
+    conf.setIfMissing(
+        "spark.executor.memoryOverhead", settings.string("sparknmt.nd4j.executor-memory-overhead"));
+    String nd4jMemory =
+        "-Dorg.bytedeco.javacpp.maxbytes="
+            + settings.string("sparknmt.nd4j.executor-max-bytes")
+            + " -Dorg.bytedeco.javacpp.maxphysicalbytes="
+            + settings.string("sparknmt.nd4j.executor-max-physical-bytes");
+    String userExecutorOpts = conf.get("spark.executor.extraJavaOptions", "");
+    conf.set(
+        "spark.executor.extraJavaOptions",
+        (userExecutorOpts + " " + BuildInfo.javaOptions() + " " + nd4jMemory).trim());
+
+    Config extra = settings.raw().getConfig("sparknmt.spark.conf");
+    for (Map.Entry<String, com.typesafe.config.ConfigValue> e : extra.entrySet()) {
+      conf.set(e.getKey(), String.valueOf(e.getValue().unwrapped()));
+    }
+    return conf;
+  }
+}
