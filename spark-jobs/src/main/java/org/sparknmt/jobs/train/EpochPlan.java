@@ -1,0 +1,74 @@
+package org.sparknmt.jobs.train;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The order in which an epoch visits the shard's batch files, and how it is cut into splits.
+ *
+ * <p>Each epoch is a deterministic shuffle of the batch paths (seeded by the run seed and the epoch
+ * number), so a resumed run sees exactly the data order the interrupted run would have seen. A
+ * split is what one {@code fitPathsMultiDataSet} call trains on: {@code rounds} parameter-averaging
+ * rounds of {@code workers × averagingFrequency} batches. Checkpoints are taken between splits, so
+ * the position inside an epoch is simply the index of the next split.
+ */
+public final class EpochPlan {
+  private final List<String> sortedPaths;
+  private final long seed;
+  private final int splitSize;
+
+  /**
+   * @param batchPaths all batch files of the shard (any order; sorted here for determinism)
+   * @param seed the run's seed
+   * @param workers data-parallel workers (executors training at once)
+   * @param averagingFrequency minibatches each worker fits between two averagings
+   * @param roundsPerSplit averaging rounds per split
+   */
+  public EpochPlan(
+      List<String> batchPaths, long seed, int workers, int averagingFrequency, int roundsPerSplit) {
+    if (batchPaths.isEmpty()) {
+      throw new IllegalArgumentException("no batch files to train on");
+    }
+    if (workers < 1 || averagingFrequency < 1 || roundsPerSplit < 1) {
+      throw new IllegalArgumentException(
+          "workers, averagingFrequency and roundsPerSplit must be >= 1");
+    }
+    List<String> sorted = new ArrayList<>(batchPaths);
+    Collections.sort(sorted);
+    this.sortedPaths = List.copyOf(sorted);
+    this.seed = seed;
+    this.splitSize = workers * averagingFrequency * roundsPerSplit;
+  }
+
+  /** The batch paths of {@code epoch} (0-based) in training order. */
+  public List<String> order(int epoch) {
+    List<String> order = new ArrayList<>(sortedPaths);
+    Collections.shuffle(order, new Random(seed * 1_000_003L + epoch));
+    return order;
+  }
+
+  /** Number of splits per epoch (the last one may be shorter). */
+  public int splitsPerEpoch() {
+    return (sortedPaths.size() + splitSize - 1) / splitSize;
+  }
+
+  /** Batch paths of split {@code split} (0-based) of {@code epoch}. */
+  public List<String> split(int epoch, int split) {
+    if (split < 0 || split >= splitsPerEpoch()) {
+      throw new IndexOutOfBoundsException("split " + split + " of " + splitsPerEpoch());
+    }
+    List<String> order = order(epoch);
+    int from = split * splitSize;
+    return List.copyOf(order.subList(from, Math.min(order.size(), from + splitSize)));
+  }
+
+  public int batchesPerEpoch() {
+    return sortedPaths.size();
+  }
+
+  public int splitSize() {
+    return splitSize;
+  }
+}
