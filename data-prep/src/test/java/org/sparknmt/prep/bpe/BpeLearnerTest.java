@@ -1,0 +1,135 @@
+package org.sparknmt.prep.bpe;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+class BpeLearnerTest {
+  /** Sennrich et al.'s example, with ▁ word-start marks instead of </w> word ends. */
+  private static Map<String, Long> classic() {
+    return Map.of("▁low", 5L, "▁lower", 2L, "▁newest", 6L, "▁widest", 3L);
+  }
+
+  private static List<String> merges(BpeModel m) {
+    List<String> out = new ArrayList<>();
+    for (int r = 0; r < m.numMerges(); r++) {
+      out.add(String.join(" ", m.merge(r)));
+    }
+    return out;
+  }
+
+  @Test
+  void learnsTheHandWorkedMerges() {
+    // 261 = reserved + bytes + ▁; alphabet e w s t l o n d i r (10, by frequency) = 271
+    BpeModel m = BpeLearner.learn(classic(), 276);
+    // (e,s)=9 ties (s,t)=9: e has the smaller id (more frequent). Then (es,t)=9. Then a 3-way
+    // tie at 7: (▁,l), (l,o), (o,w): ▁ has the smallest id; then (o,w) beats (▁l,o) since the
+    // new token ▁l has a larger id than o; then (▁l,ow)=7.
+    assertEquals(List.of("e s", "es t", "▁ l", "o w", "▁l ow"), merges(m));
+    assertEquals(276, m.vocabulary().size());
+    assertEquals("e", m.vocabulary().token(261));
+    assertEquals("r", m.vocabulary().token(270));
+    assertEquals(List.of("▁low", "est"), m.pieces("lowest"));
+    assertEquals(List.of("▁low", "e", "r", "▁", "n", "e", "w", "est"), m.pieces("lower newest"));
+  }
+
+  @Test
+  void respectsTheVocabularySize() {
+    Map<String, Long> counts = BpeLearner.countWords(Corpus.sentences(new Random(1), 400));
+    for (int size : new int[] {261, 300, 450}) {
+      assertEquals(size, BpeLearner.learn(counts, size).vocabulary().size());
+    }
+    // a tiny corpus runs out of pairs before a large vocabulary is reached
+    BpeModel small = BpeLearner.learn(Map.of("▁ab", 3L), 8000);
+    assertEquals(Vocabulary.FIRST_PIECE + 5, small.vocabulary().size());
+    assertTrue(small.vocabulary().contains("▁ab"));
+  }
+
+  @Test
+  void stopsAtTheMinimumPairFrequency() {
+    BpeModel m = BpeLearner.learn(Map.of("▁aa", 2L, "▁bc", 1L), new BpeLearner.Config(300, 2, 1));
+    assertEquals(List.of("▁ a", "▁a a"), merges(m));
+  }
+
+  @Test
+  void isDeterministicWhateverTheMapOrder() {
+    Map<String, Long> counts = BpeLearner.countWords(Corpus.sentences(new Random(7), 300));
+    List<String> keys = new ArrayList<>(counts.keySet());
+    Collections.shuffle(keys, new Random(3));
+    Map<String, Long> shuffled = new LinkedHashMap<>();
+    keys.forEach(k -> shuffled.put(k, counts.get(k)));
+    TreeMap<String, Long> sorted = new TreeMap<>(Collections.reverseOrder());
+    sorted.putAll(counts);
+    BpeModel a = BpeLearner.learn(new HashMap<>(counts), 600);
+    assertEquals(a.toFiles(), BpeLearner.learn(shuffled, 600).toFiles());
+    assertEquals(a.toFiles(), BpeLearner.learn(sorted, 600).toFiles());
+    assertEquals(a.sha256(), BpeLearner.learn(sorted, 600).sha256());
+    assertNotEquals(a.sha256(), BpeLearner.learn(counts, 601).sha256());
+  }
+
+  @Test
+  void reservedIdsAndByteTokens() {
+    Vocabulary v = BpeLearner.learn(classic(), 280).vocabulary();
+    assertEquals("<pad>", v.token(Vocabulary.PAD));
+    assertEquals("<s>", v.token(Vocabulary.BOS));
+    assertEquals("</s>", v.token(Vocabulary.EOS));
+    assertEquals("<unk>", v.token(Vocabulary.UNK));
+    assertEquals(
+        List.of(0, 1, 2, 3), List.of(v.id("<pad>"), v.id("<s>"), v.id("</s>"), v.id("<unk>")));
+    assertEquals("<0x00>", v.token(4));
+    assertEquals("<0xFF>", v.token(259));
+    assertEquals("▁", v.token(260));
+    assertEquals(Vocabulary.UNK, v.id("no-such-token"));
+  }
+
+  @Test
+  void neverLearnsTokensSpelledLikeReservedOrByteTokens() {
+    BpeModel m = BpeLearner.learn(Map.of("▁<s>", 50L, "▁<0x41>", 40L, "▁x<unk>", 30L), 400);
+    Vocabulary v = m.vocabulary();
+    assertFalse(merges(m).isEmpty());
+    // the vocabulary constructor rejects duplicates, so reaching here proves no clash; and the
+    // text "<s>" encodes as ordinary pieces, not as the BOS id
+    for (String s : List.of("<s>", "<0x41>", "x<unk>")) {
+      int[] ids = m.encode(s);
+      for (int id : ids) {
+        assertTrue(id >= Vocabulary.FIRST_PIECE, s + " -> " + v.token(id));
+      }
+      assertEquals(s, m.decode(ids));
+    }
+  }
+
+  @Test
+  void rareAndControlCharactersFallBackToBytes() {
+    Map<String, Long> counts = new HashMap<>(Map.of("▁aaaa", 1000L, "▁bbbb", 1000L, "▁é", 1L));
+    counts.put("▁a\tb", 500L);
+    BpeModel m = BpeLearner.learn(counts, new BpeLearner.Config(300, 2, 0.99));
+    assertFalse(m.vocabulary().contains("é"));
+    assertFalse(m.vocabulary().contains("\t"));
+    assertArrayEquals(new int[] {260, 4 + 0xC3, 4 + 0xA9}, m.encode("é"));
+    assertEquals("a\tb é", m.decode(m.encode("a\tb é")));
+  }
+
+  @Test
+  void rejectsBadInput() {
+    assertThrows(IllegalArgumentException.class, () -> BpeLearner.learn(Map.of("low", 1L), 300));
+    assertThrows(IllegalArgumentException.class, () -> BpeLearner.learn(Map.of("▁a", -1L), 300));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> BpeLearner.learn(classic(), 100));
+    assertTrue(e.getMessage().contains("vocabSize must be at least 261"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> new BpeLearner.Config(300, 0, 1));
+    assertThrows(IllegalArgumentException.class, () -> new BpeLearner.Config(300, 1, 0));
+  }
+}
