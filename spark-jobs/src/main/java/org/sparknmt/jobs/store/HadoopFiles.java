@@ -1,0 +1,113 @@
+package org.sparknmt.jobs.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The few file operations the stores need, on any Hadoop file system ({@code file://}, {@code
+ * hdfs://}, ...), with the atomicity each one promises spelled out.
+ *
+ * <p>Names starting with {@code .} or {@code _} are hidden (Hadoop's convention, also used for
+ * {@code .crc} side files of the local file system): temporary files and directories are hidden
+ * siblings of their final path, so no listing ever takes them for finished output.
+ */
+public final class HadoopFiles {
+  static final String TEMP_PREFIX = ".tmp-";
+
+  private HadoopFiles() {}
+
+  /** The file system of {@code uri} (Hadoop's cached instance: never close it). */
+  public static FileSystem fileSystem(URI uri, Configuration conf) {
+    try {
+      return FileSystem.get(uri, conf);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the file system of " + uri, e);
+    }
+  }
+
+  /** {@code uri} as a fully qualified path of {@code fs}. */
+  public static Path qualified(FileSystem fs, URI uri) {
+    return fs.makeQualified(new Path(uri));
+  }
+
+  /** True for names Hadoop and these stores treat as invisible ({@code .x}, {@code _x}). */
+  public static boolean isHidden(String name) {
+    return name.startsWith(".") || name.startsWith("_");
+  }
+
+  /** A fresh hidden sibling of {@code target} to write into before publishing. */
+  public static Path tempSibling(Path target) {
+    return new Path(target.getParent(), TEMP_PREFIX + target.getName() + "-" + UUID.randomUUID());
+  }
+
+  /** Writes {@code text} as UTF-8 to a new file; fails if it exists. */
+  public static void writeString(FileSystem fs, Path file, String text) throws IOException {
+    try (FSDataOutputStream out = fs.create(file, false)) {
+      out.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  /** Reads a whole file as UTF-8. */
+  public static String readString(FileSystem fs, Path file) throws IOException {
+    try (InputStream in = fs.open(file)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Copies {@code in} to a new file {@code file}. */
+  public static void write(FileSystem fs, Path file, InputStream in) throws IOException {
+    try (OutputStream out = fs.create(file, false)) {
+      in.transferTo(out);
+    }
+  }
+
+  /**
+   * Renames the finished {@code temp} (file or directory) to {@code target}, failing with {@link
+   * FileAlreadyExistsException} if {@code target} exists. Uses {@link FileContext#rename} with
+   * {@link Options.Rename#NONE}: one atomic NameNode operation on HDFS (unlike {@code
+   * FileSystem.rename}, which would move a directory <em>into</em> an existing one).
+   */
+  public static void publish(Configuration conf, Path temp, Path target) throws IOException {
+    FileContext.getFileContext(temp.toUri(), conf).rename(temp, target, Options.Rename.NONE);
+  }
+
+  /**
+   * Renames the finished file {@code temp} to {@code target}, replacing it if present. On HDFS
+   * {@link Options.Rename#OVERWRITE} is one atomic NameNode operation, so readers see the old or
+   * the new file, never none; on the local file system it is a delete followed by a rename.
+   */
+  public static void replace(Configuration conf, Path temp, Path target) throws IOException {
+    FileContext.getFileContext(temp.toUri(), conf).rename(temp, target, Options.Rename.OVERWRITE);
+  }
+
+  /** Writes {@code text} to a temporary sibling and {@link #replace}s {@code target} with it. */
+  public static void replaceWithString(FileSystem fs, Configuration conf, Path target, String text)
+      throws IOException {
+    Path temp = tempSibling(target);
+    try {
+      writeString(fs, temp, text);
+      replace(conf, temp, target);
+    } finally {
+      fs.delete(temp, false);
+    }
+  }
+
+  /** Creates {@code dir} and its parents; fails with a clear message if a file is in the way. */
+  public static void mkdirs(FileSystem fs, Path dir) throws IOException {
+    if (!fs.mkdirs(dir)) {
+      throw new IOException("cannot create directory " + dir);
+    }
+  }
+}
