@@ -1,0 +1,853 @@
+package org.sparknmt.cluster;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A real Spark standalone cluster and a real HDFS on this machine, started from the jars of the
+ * assembled {@link Homes}: NameNode, DataNode, Master (with the REST submission gateway) and N
+ * Workers, each a separate {@code java} process bound to 127.0.0.1 on free ports. Jobs are
+ * submitted with {@code org.apache.spark.deploy.SparkSubmit} in a child JVM, exactly as {@code
+ * spark-submit} would run it.
+ *
+ * <p>Everything lives in the work dir: {@code conf/hadoop} and {@code conf/spark} (core-site.xml,
+ * hdfs-site.xml; the latter is Spark's {@code SPARK_CONF_DIR}, so drivers and executors see {@code
+ * fs.defaultFS} and {@code dfs.replication=1}), {@code hdfs/} (NameNode and DataNode storage),
+ * {@code spark/worker-N} (worker dirs with executor and driver logs), {@code logs/} (one log per
+ * daemon and per submission, kept on failure) and {@code cluster.properties} (pids, ports, URLs) so
+ * another JVM can {@link #attach} to the running cluster and stop it.
+ *
+ * <pre>{@code
+ * try (LocalCluster c = LocalCluster.builder(workDir).workers(2).start()) {
+ *   c.hdfs("-put", "-f", "in.txt", "/in/");
+ *   SparkJob.ClientRun r = c.submitClient(SparkJob.of(appJar, "com.acme.Job", "/in"));
+ * }
+ * }</pre>
+ */
+public final class LocalCluster implements AutoCloseable {
+  static final String STATE_FILE = "cluster.properties";
+  static final String HOST = "127.0.0.1";
+
+  private static final System.Logger LOG = System.getLogger(LocalCluster.class.getName());
+  private static final Pattern DRIVER_ID = Pattern.compile("(driver-\\d{14}-\\d{4,})");
+  private static final List<String> TERMINAL_DRIVER_STATES =
+      List.of("FINISHED", "FAILED", "KILLED", "ERROR");
+
+  private final Homes homes;
+  private final Path workDir;
+  private final int workers;
+  private final Map<String, Integer> ports;
+  private final List<Daemon> daemons;
+
+  /** A started daemon: its name (namenode, worker-1 ...), pid, main class and log file. */
+  record Daemon(String name, long pid, String mainClass, Path log) {}
+
+  private LocalCluster(
+      Homes homes, Path workDir, int workers, Map<String, Integer> ports, List<Daemon> daemons) {
+    this.homes = homes;
+    this.workDir = workDir;
+    this.workers = workers;
+    this.ports = Map.copyOf(ports);
+    this.daemons = List.copyOf(daemons);
+  }
+
+  public static Builder builder(Path workDir) {
+    return new Builder(workDir);
+  }
+
+  /** How to start a cluster. */
+  public static final class Builder {
+    private final Path workDir;
+    private Homes homes;
+    private int workers = 2;
+    private int workerCores = 1;
+    private String workerMemory = "2g";
+    private Duration startTimeout = Duration.ofMinutes(3);
+
+    private Builder(Path workDir) {
+      this.workDir = workDir.toAbsolutePath().normalize();
+    }
+
+    /** The Spark and Hadoop homes (default: {@link Homes#fromSystemProperties()}). */
+    public Builder homes(Homes h) {
+      this.homes = h;
+      return this;
+    }
+
+    public Builder workers(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("workers must be >= 1, got " + n);
+      }
+      this.workers = n;
+      return this;
+    }
+
+    /** Cores each worker offers ({@code --cores}); also the OMP_NUM_THREADS of its JVMs. */
+    public Builder workerCores(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("worker cores must be >= 1, got " + n);
+      }
+      this.workerCores = n;
+      return this;
+    }
+
+    /** Memory each worker offers to executors and drivers ({@code --memory}, e.g. 2g). */
+    public Builder workerMemory(String memory) {
+      if (!memory.matches("\\d+[kKmMgGtT]")) {
+        throw new IllegalArgumentException(
+            "worker memory must look like 512m or 2g, got " + memory);
+      }
+      this.workerMemory = memory;
+      return this;
+    }
+
+    public Builder startTimeout(Duration timeout) {
+      this.startTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Formats HDFS, starts all daemons and waits until the NameNode has a live DataNode and is out
+     * of safe mode, and the master sees every worker ALIVE. On failure everything started is
+     * stopped and the exception names the log to read.
+     */
+    public LocalCluster start() throws IOException {
+      Homes h = (homes != null ? homes : Homes.fromSystemProperties()).validate();
+      return LocalCluster.start(this, h);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // start / attach / stop
+
+  private static LocalCluster start(Builder b, Homes homes) throws IOException {
+    Path work = b.workDir;
+    Files.createDirectories(work);
+    Optional<LocalCluster> running = attachIfPresent(work);
+    if (running.isPresent() && running.get().anyAlive()) {
+      throw new IllegalStateException(
+          "a local cluster is already running in "
+              + work
+              + " (see "
+              + work.resolve(STATE_FILE)
+              + "); stop it first");
+    }
+    for (String owned : List.of("conf", "hdfs", "spark", "logs", STATE_FILE)) {
+      deleteRecursively(work.resolve(owned));
+    }
+    Map<String, Integer> ports = freePorts(portNames(b.workers));
+    writeConf(work, ports);
+
+    LocalCluster cluster = new LocalCluster(homes, work, b.workers, ports, List.of());
+    long t0 = System.nanoTime();
+    cluster.formatNameNode();
+    List<Daemon> started = new ArrayList<>();
+    try {
+      started.add(
+          cluster.startHadoopDaemon(
+              "namenode", "org.apache.hadoop.hdfs.server.namenode.NameNode", "512m"));
+      started.add(
+          cluster.startHadoopDaemon(
+              "datanode", "org.apache.hadoop.hdfs.server.datanode.DataNode", "256m"));
+      started.add(cluster.startMaster());
+      for (int i = 1; i <= b.workers; i++) {
+        started.add(cluster.startWorker(i, b.workerCores, b.workerMemory));
+      }
+      cluster = new LocalCluster(homes, work, b.workers, ports, started);
+      cluster.awaitReady(b.startTimeout);
+    } catch (IOException | RuntimeException e) {
+      new LocalCluster(homes, work, b.workers, ports, started).stop();
+      throw e;
+    }
+    cluster.writeState();
+    LOG.log(
+        System.Logger.Level.INFO,
+        "local cluster up in {0} s: {1}, {2}, master UI {3}, logs {4}",
+        (System.nanoTime() - t0) / 1_000_000_000L,
+        cluster.masterUrl(),
+        cluster.hdfsUri(),
+        cluster.masterWebUrl(),
+        cluster.logDir());
+    return cluster;
+  }
+
+  /** The cluster described by the state file in {@code workDir} (started by another JVM). */
+  public static LocalCluster attach(Path workDir) throws IOException {
+    return attachIfPresent(workDir.toAbsolutePath().normalize())
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "no local cluster state in " + workDir.toAbsolutePath() + " (not started?)"));
+  }
+
+  private static Optional<LocalCluster> attachIfPresent(Path work) throws IOException {
+    Path file = work.resolve(STATE_FILE);
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(file)) {
+      p.load(in);
+    }
+    Map<String, Integer> ports = new HashMap<>();
+    List<Daemon> daemons = new ArrayList<>();
+    for (String key : p.stringPropertyNames()) {
+      if (key.startsWith("port.")) {
+        ports.put(key.substring("port.".length()), Integer.parseInt(p.getProperty(key)));
+      }
+    }
+    for (String name : p.getProperty("daemons", "").split(",")) {
+      if (!name.isBlank()) {
+        daemons.add(
+            new Daemon(
+                name,
+                Long.parseLong(p.getProperty("daemon." + name + ".pid")),
+                p.getProperty("daemon." + name + ".class"),
+                Path.of(p.getProperty("daemon." + name + ".log"))));
+      }
+    }
+    Homes homes =
+        new Homes(Path.of(p.getProperty("spark.home")), Path.of(p.getProperty("hadoop.home")));
+    return Optional.of(
+        new LocalCluster(homes, work, Integer.parseInt(p.getProperty("workers")), ports, daemons));
+  }
+
+  private void writeState() throws IOException {
+    Properties p = new Properties();
+    p.setProperty("spark.home", homes.spark().toString());
+    p.setProperty("hadoop.home", homes.hadoop().toString());
+    p.setProperty("workers", Integer.toString(workers));
+    p.setProperty("master.url", masterUrl());
+    p.setProperty("rest.url", restUrl());
+    p.setProperty("hdfs.uri", hdfsUri());
+    p.setProperty("master.web.url", masterWebUrl());
+    p.setProperty("namenode.web.url", nameNodeWebUrl());
+    ports.forEach((k, v) -> p.setProperty("port." + k, Integer.toString(v)));
+    List<String> names = new ArrayList<>();
+    for (Daemon d : daemons) {
+      names.add(d.name());
+      p.setProperty("daemon." + d.name() + ".pid", Long.toString(d.pid()));
+      p.setProperty("daemon." + d.name() + ".class", d.mainClass());
+      p.setProperty("daemon." + d.name() + ".log", d.log().toString());
+    }
+    p.setProperty("daemons", String.join(",", names));
+    try (OutputStream out = Files.newOutputStream(workDir.resolve(STATE_FILE))) {
+      p.store(out, "sparknmt local cluster (org.sparknmt.cluster.LocalCluster)");
+    }
+  }
+
+  /**
+   * Stops every daemon: first its descendants (the executor and driver JVMs a Worker forked), then
+   * the daemon itself. Workers and master first, HDFS last. Logs and data stay in the work dir.
+   */
+  public void stop() {
+    List<Daemon> order = new ArrayList<>(daemons);
+    java.util.Collections.reverse(order);
+    for (Daemon d : order) {
+      Processes.find(d.pid(), d.mainClass()).ifPresent(Processes::stopTree);
+    }
+    try {
+      Files.deleteIfExists(workDir.resolve(STATE_FILE));
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot delete {0}: {1}", STATE_FILE, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  boolean anyAlive() {
+    return daemons.stream().anyMatch(d -> Processes.find(d.pid(), d.mainClass()).isPresent());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // configuration
+
+  static List<String> portNames(int workers) {
+    List<String> names =
+        new ArrayList<>(
+            List.of(
+                "namenode.rpc",
+                "namenode.http",
+                "datanode.data",
+                "datanode.http",
+                "datanode.ipc",
+                "master.rpc",
+                "master.ui",
+                "master.rest"));
+    for (int i = 1; i <= workers; i++) {
+      names.add("worker-" + i + ".ui");
+    }
+    return names;
+  }
+
+  /** Distinct free ports on 127.0.0.1 (all sockets are held open until every port is chosen). */
+  static Map<String, Integer> freePorts(List<String> names) throws IOException {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      for (String name : names) {
+        ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST));
+        s.setReuseAddress(true);
+        held.add(s);
+        out.put(name, s.getLocalPort());
+      }
+    } finally {
+      for (ServerSocket s : held) {
+        s.close();
+      }
+    }
+    return out;
+  }
+
+  static void writeConf(Path work, Map<String, Integer> ports) throws IOException {
+    Map<String, String> core = new LinkedHashMap<>();
+    core.put("fs.defaultFS", "hdfs://" + HOST + ":" + ports.get("namenode.rpc"));
+    core.put("hadoop.tmp.dir", work.resolve("hdfs/tmp").toString());
+    Map<String, String> hdfs = new LinkedHashMap<>();
+    hdfs.put("dfs.replication", "1");
+    hdfs.put("dfs.permissions.enabled", "false");
+    hdfs.put("dfs.namenode.safemode.extension", "0");
+    hdfs.put("dfs.namenode.name.dir", work.resolve("hdfs/name").toUri().toString());
+    hdfs.put("dfs.datanode.data.dir", work.resolve("hdfs/data").toUri().toString());
+    hdfs.put("dfs.namenode.rpc-address", HOST + ":" + ports.get("namenode.rpc"));
+    hdfs.put("dfs.namenode.http-address", HOST + ":" + ports.get("namenode.http"));
+    hdfs.put("dfs.namenode.secondary.http-address", HOST + ":0");
+    hdfs.put("dfs.datanode.address", HOST + ":" + ports.get("datanode.data"));
+    hdfs.put("dfs.datanode.http.address", HOST + ":" + ports.get("datanode.http"));
+    hdfs.put("dfs.datanode.ipc.address", HOST + ":" + ports.get("datanode.ipc"));
+    hdfs.put("dfs.namenode.datanode.registration.ip-hostname-check", "false");
+    hdfs.put("dfs.heartbeat.interval", "1");
+    for (Path dir : List.of(work.resolve("conf/hadoop"), work.resolve("conf/spark"))) {
+      SiteXml.write(dir.resolve("core-site.xml"), core);
+      SiteXml.write(dir.resolve("hdfs-site.xml"), hdfs);
+    }
+    // Hadoop daemons log through reload4j, which prints nothing without a configuration.
+    Files.writeString(
+        work.resolve("conf/hadoop/log4j.properties"),
+        String.join(
+            "\n",
+            "log4j.rootLogger=INFO, console",
+            "log4j.appender.console=org.apache.log4j.ConsoleAppender",
+            "log4j.appender.console.target=System.err",
+            "log4j.appender.console.layout=org.apache.log4j.PatternLayout",
+            "log4j.appender.console.layout.ConversionPattern=%d{HH:mm:ss} %-5p %c{1}: %m%n",
+            "log4j.logger.org.apache.hadoop.util.NativeCodeLoader=ERROR",
+            ""),
+        StandardCharsets.UTF_8);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // daemons
+
+  private Path hadoopConfDir() {
+    return workDir.resolve("conf/hadoop");
+  }
+
+  /** Spark's {@code SPARK_CONF_DIR}: core-site.xml and hdfs-site.xml of this cluster. */
+  public Path sparkConfDir() {
+    return workDir.resolve("conf/spark");
+  }
+
+  public Path logDir() {
+    return workDir.resolve("logs");
+  }
+
+  public Path workDir() {
+    return workDir;
+  }
+
+  /** The work dir of worker {@code i} (1-based): executor and driver directories with logs. */
+  public Path workerDir(int i) {
+    return workDir.resolve("spark/worker-" + i);
+  }
+
+  public int workers() {
+    return workers;
+  }
+
+  public Homes homes() {
+    return homes;
+  }
+
+  private Map<String, String> hadoopEnv() {
+    Map<String, String> env = new HashMap<>();
+    env.put("HADOOP_CONF_DIR", hadoopConfDir().toString());
+    env.put("HADOOP_LOG_DIR", logDir().toString());
+    return env;
+  }
+
+  /** The environment of every Spark JVM: without these executors cannot even be launched. */
+  Map<String, String> sparkEnv() {
+    Map<String, String> env = new HashMap<>();
+    env.put("SPARK_HOME", homes.spark().toString());
+    env.put("SPARK_SCALA_VERSION", homes.scalaBinaryVersion());
+    env.put("SPARK_LOCAL_IP", HOST);
+    env.put("SPARK_CONF_DIR", sparkConfDir().toString());
+    env.put("HADOOP_CONF_DIR", sparkConfDir().toString());
+    return env;
+  }
+
+  private List<String> hadoopJava(String heap, String mainClass, String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Processes.javaExecutable());
+    cmd.add("-Xmx" + heap);
+    cmd.add("-Dhadoop.log.dir=" + logDir());
+    cmd.add("-cp");
+    cmd.add(homes.hadoopClassPath(hadoopConfDir()));
+    cmd.add(mainClass);
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  private void formatNameNode() throws IOException {
+    Path log = logDir().resolve("namenode-format.log");
+    int rc =
+        Processes.run(
+            hadoopJava(
+                "256m",
+                "org.apache.hadoop.hdfs.server.namenode.NameNode",
+                "-format",
+                "-nonInteractive",
+                "-force"),
+            hadoopEnv(),
+            workDir,
+            log,
+            Duration.ofMinutes(2),
+            null);
+    if (rc != 0) {
+      throw new IOException(
+          "formatting the NameNode failed (exit "
+              + rc
+              + "); see "
+              + log
+              + ":\n"
+              + Processes.tail(log, 20));
+    }
+  }
+
+  private Daemon startHadoopDaemon(String name, String mainClass, String heap) throws IOException {
+    Path log = logDir().resolve(name + ".log");
+    Process p = Processes.start(hadoopJava(heap, mainClass), hadoopEnv(), workDir, log);
+    return new Daemon(name, p.pid(), mainClass, log);
+  }
+
+  private Daemon startMaster() throws IOException {
+    String mainClass = "org.apache.spark.deploy.master.Master";
+    List<String> cmd = sparkJava("512m");
+    cmd.add("-Dspark.master.rest.enabled=true");
+    cmd.add("-Dspark.master.rest.port=" + ports.get("master.rest"));
+    cmd.addAll(
+        List.of(
+            mainClass,
+            "--host",
+            HOST,
+            "--port",
+            ports.get("master.rpc").toString(),
+            "--webui-port",
+            ports.get("master.ui").toString()));
+    Path log = logDir().resolve("master.log");
+    Process p = Processes.start(cmd, sparkEnv(), workDir, log);
+    return new Daemon("master", p.pid(), mainClass, log);
+  }
+
+  private Daemon startWorker(int i, int cores, String memory) throws IOException {
+    String mainClass = "org.apache.spark.deploy.worker.Worker";
+    Path dir = workerDir(i);
+    Files.createDirectories(dir);
+    List<String> cmd = sparkJava("256m");
+    cmd.addAll(
+        List.of(
+            mainClass,
+            "--host",
+            HOST,
+            "--cores",
+            Integer.toString(cores),
+            "--memory",
+            memory,
+            "--webui-port",
+            ports.get("worker-" + i + ".ui").toString(),
+            "--work-dir",
+            dir.toString(),
+            masterUrl()));
+    Map<String, String> env = sparkEnv();
+    // inherited by the executors and drivers this worker forks: ND4J threads = the worker's cores
+    env.put("OMP_NUM_THREADS", Integer.toString(cores));
+    Path log = logDir().resolve("worker-" + i + ".log");
+    Process p = Processes.start(cmd, env, workDir, log);
+    return new Daemon("worker-" + i, p.pid(), mainClass, log);
+  }
+
+  private List<String> sparkJava(String heap) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Processes.javaExecutable());
+    cmd.add("-cp");
+    cmd.add(homes.sparkClassPath(sparkConfDir()));
+    cmd.add("-Xmx" + heap);
+    return cmd;
+  }
+
+  private void awaitReady(Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      for (Daemon d : daemons) {
+        if (Processes.find(d.pid(), d.mainClass()).isEmpty()) {
+          throw new IOException(
+              d.name()
+                  + " exited during start-up; see "
+                  + d.log()
+                  + ":\n"
+                  + Processes.tail(d.log(), 25));
+        }
+      }
+      Status s = status();
+      if (s.hdfsReady() && s.sparkReady()) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException(
+            "local cluster not ready after "
+                + timeout.toSeconds()
+                + " s ("
+                + s
+                + "); see the logs in "
+                + logDir());
+      }
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for the local cluster", e);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // status
+
+  /** What the daemons report right now. */
+  public record Status(
+      int liveDataNodes, String fsState, int aliveWorkers, int expectedWorkers, List<String> dead) {
+    public boolean hdfsReady() {
+      return liveDataNodes >= 1 && "Operational".equals(fsState);
+    }
+
+    public boolean sparkReady() {
+      return aliveWorkers == expectedWorkers;
+    }
+
+    public boolean healthy() {
+      return hdfsReady() && sparkReady() && dead.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+      return "HDFS live datanodes="
+          + liveDataNodes
+          + " state="
+          + fsState
+          + ", Spark alive workers="
+          + aliveWorkers
+          + "/"
+          + expectedWorkers
+          + (dead.isEmpty() ? "" : ", not running: " + String.join(", ", dead));
+    }
+  }
+
+  public Status status() {
+    String nn =
+        Http.get(nameNodeWebUrl() + "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState")
+            .orElse("");
+    String master = Http.get(masterWebUrl() + "/json/").orElse("");
+    List<String> dead = new ArrayList<>();
+    for (Daemon d : daemons) {
+      if (Processes.find(d.pid(), d.mainClass()).isEmpty()) {
+        dead.add(d.name());
+      }
+    }
+    return new Status(
+        Http.intValue(nn, "NumLiveDataNodes"),
+        Http.value(nn, "FSState").orElse("unreachable"),
+        Http.intValue(master, "aliveworkers"),
+        workers,
+        dead);
+  }
+
+  List<Daemon> daemons() {
+    return daemons;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // addresses
+
+  /** The master for client-mode submissions and SparkContexts: {@code spark://127.0.0.1:port}. */
+  public String masterUrl() {
+    return "spark://" + HOST + ":" + ports.get("master.rpc");
+  }
+
+  /** The REST submission gateway (cluster deploy mode): {@code spark://127.0.0.1:port}. */
+  public String restUrl() {
+    return "spark://" + HOST + ":" + ports.get("master.rest");
+  }
+
+  /** {@code fs.defaultFS}: {@code hdfs://127.0.0.1:port}. */
+  public String hdfsUri() {
+    return "hdfs://" + HOST + ":" + ports.get("namenode.rpc");
+  }
+
+  public String masterWebUrl() {
+    return "http://" + HOST + ":" + ports.get("master.ui");
+  }
+
+  public String nameNodeWebUrl() {
+    return "http://" + HOST + ":" + ports.get("namenode.http");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // submitting jobs
+
+  private List<String> submitCommand(SparkJob job, String master, String deployMode, String jar) {
+    List<String> opts =
+        job.javaOptions().isEmpty() ? List.of() : Arrays.asList(job.javaOptions().split("\\s+"));
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Processes.javaExecutable());
+    cmd.add("-cp");
+    cmd.add(homes.sparkClassPath(sparkConfDir()));
+    // as bin/spark-submit: in client mode the driver memory is the heap of this very JVM
+    cmd.add("-Xmx" + ("client".equals(deployMode) ? job.driverMemory() : "256m"));
+    cmd.addAll(opts);
+    cmd.add("org.apache.spark.deploy.SparkSubmit");
+    cmd.addAll(List.of("--master", master, "--deploy-mode", deployMode));
+    cmd.addAll(List.of("--driver-memory", job.driverMemory()));
+    Map<String, String> conf = new LinkedHashMap<>();
+    if (!job.javaOptions().isEmpty()) {
+      conf.put("spark.driver.extraJavaOptions", job.javaOptions());
+      conf.put("spark.executor.extraJavaOptions", job.javaOptions());
+    }
+    if ("client".equals(deployMode)) {
+      conf.put("spark.driver.host", HOST);
+    } else {
+      conf.put("spark.master.rest.enabled", "true");
+    }
+    conf.putAll(job.conf());
+    conf.forEach(
+        (k, v) -> {
+          cmd.add("--conf");
+          cmd.add(k + "=" + v);
+        });
+    cmd.addAll(List.of("--class", job.mainClass(), jar));
+    cmd.addAll(job.args());
+    return cmd;
+  }
+
+  private Path submitLog(SparkJob job, String mode) {
+    String stamp = Long.toString(System.currentTimeMillis());
+    return logDir().resolve("submit-" + job.name() + "-" + mode + "-" + stamp + ".log");
+  }
+
+  private Map<String, String> submitEnv() {
+    Map<String, String> env = sparkEnv();
+    env.putIfAbsent("OMP_NUM_THREADS", System.getenv().getOrDefault("OMP_NUM_THREADS", "1"));
+    return env;
+  }
+
+  /**
+   * Runs the job in client deploy mode (the driver is the SparkSubmit JVM, a child of this one) and
+   * waits for it; the exit code is the job's result.
+   */
+  public SparkJob.ClientRun submitClient(SparkJob job) throws IOException {
+    return submitClient(job, null);
+  }
+
+  /** As {@link #submitClient(SparkJob)}, also copying the job's output to {@code echo}. */
+  public SparkJob.ClientRun submitClient(SparkJob job, OutputStream echo) throws IOException {
+    requireJar(job);
+    Path log = submitLog(job, "client");
+    List<String> cmd = submitCommand(job, masterUrl(), "client", job.appJar().toString());
+    LOG.log(System.Logger.Level.INFO, "submitting {0} (client mode), log {1}", job.name(), log);
+    int rc = Processes.run(cmd, submitEnv(), workDir, log, job.timeout(), echo);
+    return new SparkJob.ClientRun(rc, log);
+  }
+
+  /**
+   * Submits the job in cluster deploy mode through the master's REST gateway and polls the driver's
+   * state until it is final. SparkSubmit's own exit code is not the job's result in standalone
+   * cluster mode (it is 0 even when the driver failed); the returned state is.
+   */
+  public SparkJob.DriverRun submitCluster(SparkJob job) throws IOException {
+    requireJar(job);
+    Path log = submitLog(job, "cluster");
+    List<String> cmd = submitCommand(job, restUrl(), "cluster", job.appJar().toUri().toString());
+    LOG.log(
+        System.Logger.Level.INFO, "submitting {0} (cluster mode, REST), log {1}", job.name(), log);
+    long deadline = System.nanoTime() + job.timeout().toNanos();
+    int rc = Processes.run(cmd, submitEnv(), workDir, log, job.timeout(), null);
+    Matcher m = DRIVER_ID.matcher(Files.readString(log));
+    if (rc != 0 || !m.find()) {
+      throw new IOException(
+          "submission of "
+              + job.name()
+              + " through "
+              + restUrl()
+              + " failed (exit "
+              + rc
+              + "); see "
+              + log
+              + ":\n"
+              + Processes.tail(log, 20));
+    }
+    String driverId = m.group(1);
+    String state = awaitDriver(driverId, deadline);
+    return new SparkJob.DriverRun(driverId, state, log, findDriverDir(driverId).orElse(null));
+  }
+
+  private String awaitDriver(String driverId, long deadline) throws IOException {
+    String url =
+        "http://" + HOST + ":" + ports.get("master.rest") + "/v1/submissions/status/" + driverId;
+    String state = "UNKNOWN";
+    while (System.nanoTime() < deadline) {
+      Optional<String> body = Http.get(url);
+      if (body.isPresent()) {
+        state = Http.value(body.get(), "driverState").orElse(state);
+        if (TERMINAL_DRIVER_STATES.contains(state)) {
+          return state;
+        }
+      }
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for " + driverId, e);
+      }
+    }
+    Http.post(
+        "http://" + HOST + ":" + ports.get("master.rest") + "/v1/submissions/kill/" + driverId);
+    throw new IOException(
+        "driver " + driverId + " did not finish in time (last state " + state + "); killed it");
+  }
+
+  private Optional<Path> findDriverDir(String driverId) {
+    for (int i = 1; i <= workers; i++) {
+      Path dir = workerDir(i).resolve(driverId);
+      if (Files.isDirectory(dir)) {
+        return Optional.of(dir);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static void requireJar(SparkJob job) {
+    if (!Files.isRegularFile(job.appJar())) {
+      throw new IllegalArgumentException(
+          "application jar "
+              + job.appJar()
+              + " does not exist (build it: mvn -pl spark-jobs package)");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // HDFS
+
+  /** Output of an HDFS shell command. */
+  public record FsResult(int exitCode, String stdout, String stderr) {}
+
+  /**
+   * Runs {@code hdfs dfs <args>} ({@code org.apache.hadoop.fs.FsShell}) against this cluster in a
+   * child JVM on the Hadoop home's class path, e.g. {@code hdfs("-cat", "/out/result.json")}.
+   */
+  public FsResult hdfs(String... args) throws IOException {
+    Path out = Files.createTempFile(logDir(), "fsshell-", ".out");
+    Path err = logDir().resolve("fsshell.log");
+    List<String> cmd = hadoopJava("256m", "org.apache.hadoop.fs.FsShell", args);
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
+    pb.environment().putAll(hadoopEnv());
+    pb.redirectOutput(out.toFile());
+    pb.redirectError(ProcessBuilder.Redirect.appendTo(err.toFile()));
+    long errStart = Files.exists(err) ? Files.size(err) : 0;
+    Process p = pb.start();
+    try {
+      if (!p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)) {
+        Processes.stopTree(p.toHandle());
+        throw new IOException("hdfs dfs " + String.join(" ", args) + " timed out; see " + err);
+      }
+      String stdout = Files.readString(out);
+      byte[] all = Files.readAllBytes(err);
+      String stderr =
+          new String(all, (int) errStart, all.length - (int) errStart, StandardCharsets.UTF_8);
+      return new FsResult(p.exitValue(), stdout, stderr);
+    } catch (InterruptedException e) {
+      Processes.stopTree(p.toHandle());
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted: hdfs dfs " + String.join(" ", args), e);
+    } finally {
+      Files.deleteIfExists(out);
+    }
+  }
+
+  /** Copies local files into the HDFS directory {@code dstDir} (created if missing; overwrites). */
+  public void put(String dstDir, Path... local) throws IOException {
+    checked(hdfs("-mkdir", "-p", dstDir), "-mkdir -p " + dstDir);
+    List<String> args = new ArrayList<>(List.of("-put", "-f"));
+    for (Path l : local) {
+      args.add(l.toAbsolutePath().toString());
+    }
+    args.add(dstDir);
+    checked(hdfs(args.toArray(String[]::new)), "-put into " + dstDir);
+  }
+
+  /** The content of an HDFS file as text. */
+  public String cat(String path) throws IOException {
+    return checked(hdfs("-cat", path), "cat " + path).stdout();
+  }
+
+  private static FsResult checked(FsResult r, String what) throws IOException {
+    if (r.exitCode() != 0) {
+      throw new IOException(
+          "hdfs dfs " + what + " failed (exit " + r.exitCode() + "): " + r.stderr());
+    }
+    return r;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  static void deleteRecursively(Path p) throws IOException {
+    if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(q);
+      }
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "LocalCluster[" + masterUrl() + ", " + hdfsUri() + ", " + workDir + File.separator + "]";
+  }
+}

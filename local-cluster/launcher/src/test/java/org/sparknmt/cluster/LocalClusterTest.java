@@ -1,0 +1,111 @@
+package org.sparknmt.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The launcher's pieces that need no running cluster (the cluster itself: PlatformProofIT). */
+class LocalClusterTest {
+  @TempDir Path tmp;
+
+  @Test
+  void freePortsAreDistinctAndNamed() throws Exception {
+    List<String> names = LocalCluster.portNames(3);
+    Map<String, Integer> ports = LocalCluster.freePorts(names);
+    assertEquals(names.size(), ports.size());
+    assertEquals(names.size(), new HashSet<>(ports.values()).size());
+    assertTrue(ports.containsKey("worker-3.ui"));
+  }
+
+  @Test
+  void writesTheSameSiteFilesForHadoopAndSpark() throws Exception {
+    Map<String, Integer> ports = LocalCluster.freePorts(LocalCluster.portNames(1));
+    LocalCluster.writeConf(tmp, ports);
+    String core = Files.readString(tmp.resolve("conf/spark/core-site.xml"));
+    assertTrue(
+        core.contains(
+            "<name>fs.defaultFS</name><value>hdfs://127.0.0.1:"
+                + ports.get("namenode.rpc")
+                + "</value>"),
+        core);
+    String hdfs = Files.readString(tmp.resolve("conf/spark/hdfs-site.xml"));
+    assertTrue(hdfs.contains("<name>dfs.replication</name><value>1</value>"), hdfs);
+    assertTrue(hdfs.contains("<name>dfs.permissions.enabled</name><value>false</value>"), hdfs);
+    assertTrue(hdfs.contains("<name>dfs.namenode.safemode.extension</name><value>0</value>"));
+    assertEquals(hdfs, Files.readString(tmp.resolve("conf/hadoop/hdfs-site.xml")));
+    assertTrue(Files.exists(tmp.resolve("conf/hadoop/log4j.properties")));
+  }
+
+  @Test
+  void missingHomesSayHowToBuildThem() {
+    Homes homes = new Homes(tmp.resolve("no-spark"), tmp.resolve("no-hadoop"));
+    IllegalStateException e = assertThrows(IllegalStateException.class, homes::validate);
+    assertTrue(e.getMessage().contains("mvn -pl local-cluster/spark-home package"), e.getMessage());
+  }
+
+  @Test
+  void scalaVersionComesFromTheSparkCoreJar() throws Exception {
+    Files.createDirectories(tmp.resolve("spark/jars"));
+    Files.createFile(tmp.resolve("spark/jars/spark-core_2.12-3.5.9.jar"));
+    Files.createFile(tmp.resolve("spark/jars/scala-library-2.12.18.jar"));
+    assertEquals("2.12", new Homes(tmp.resolve("spark"), tmp).scalaBinaryVersion());
+  }
+
+  @Test
+  void readsFlatJsonValues() {
+    String json = "{ \"aliveworkers\" : 2, \"status\" : \"ALIVE\", \"driverState\" : \"FAILED\" }";
+    assertEquals(2, Http.intValue(json, "aliveworkers"));
+    assertEquals("FAILED", Http.value(json, "driverState").orElseThrow());
+    assertEquals(-1, Http.intValue(json, "NumLiveDataNodes"));
+  }
+
+  @Test
+  void stoppingAProcessStopsItsChildrenFirst() throws Exception {
+    Process shell =
+        new ProcessBuilder("bash", "-c", "sleep 300 & sleep 300 & wait").inheritIO().start();
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (shell.descendants().count() < 2 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+    }
+    List<ProcessHandle> children = shell.descendants().toList();
+    assertEquals(2, children.size());
+    Processes.stopTree(shell.toHandle());
+    assertTrue(children.stream().noneMatch(ProcessHandle::isAlive));
+    assertTrue(!shell.isAlive());
+  }
+
+  @Test
+  void cliRejectsBadUsageWithExitCode2() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    LocalClusterCli cli =
+        new LocalClusterCli(
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(2, cli.run("frobnicate"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown command 'frobnicate'"));
+    assertEquals(2, cli.run("start", "--work-dir", tmp.toString(), "--workers", "two"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--workers expects a number"));
+  }
+
+  @Test
+  void cliStatusWithoutAClusterFails() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    LocalClusterCli cli =
+        new LocalClusterCli(
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(1, cli.run("status", "--work-dir", tmp.toString()));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("no local cluster state in"));
+  }
+}
