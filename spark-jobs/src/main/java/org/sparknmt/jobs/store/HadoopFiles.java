@@ -1,5 +1,6 @@
 package org.sparknmt.jobs.store;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -101,6 +102,15 @@ public final class HadoopFiles {
       replace(conf, temp, target);
     } finally {
       fs.delete(temp, false);
+    }
+  }
+
+  /** True if {@code path} exists and is a directory. */
+  public static boolean isDirectory(FileSystem fs, Path path) throws IOException {
+    try {
+      return fs.getFileStatus(path).isDirectory();
+    } catch (FileNotFoundException e) {
+      return false;
     }
   }
 
