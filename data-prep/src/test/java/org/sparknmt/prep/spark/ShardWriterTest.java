@@ -1,0 +1,136 @@
+package org.sparknmt.prep.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.MultiDataSet;
+import org.sparknmt.prep.shard.BatchStats;
+import org.sparknmt.prep.shard.Bucketing;
+import org.sparknmt.prep.shard.EncodedPair;
+
+class ShardWriterTest {
+  private static JavaSparkContext jsc;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void start() {
+    jsc =
+        new JavaSparkContext(
+            new SparkConf()
+                .setMaster("local[2]")
+                .setAppName("ShardWriterTest")
+                .set("spark.ui.enabled", "false")
+                .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer"));
+  }
+
+  @AfterAll
+  static void stop() {
+    jsc.close();
+  }
+
+  /** 1003 pairs with source lengths 1..60 and targets about as long, ids encode the line. */
+  private static List<EncodedPair> corpus() {
+    Random r = new Random(7);
+    List<EncodedPair> out = new ArrayList<>();
+    for (int line = 1; line <= 1003; line++) {
+      int s = 1 + r.nextInt(60);
+      int t = Math.max(1, s + r.nextInt(9) - 4);
+      int[] src = new int[s];
+      int[] tgt = new int[t];
+      java.util.Arrays.fill(src, 1000 + line);
+      java.util.Arrays.fill(tgt, 5000 + line);
+      out.add(new EncodedPair(line, src, tgt));
+    }
+    return out;
+  }
+
+  @Test
+  void exactBatchesPaddedToTheirOwnBucketWithSeededLeftovers() throws Exception {
+    List<EncodedPair> pairs = corpus();
+    JavaRDD<EncodedPair> rdd = jsc.parallelize(pairs, 7);
+    Bucketing bk = new Bucketing(4, 16);
+    Set<Long> dropped = ShardWriter.leftoverLines(rdd, pairs.size(), 16, 42L);
+    assertEquals(1003 % 16, dropped.size());
+    assertEquals(dropped, ShardWriter.leftoverLines(rdd, pairs.size(), 16, 42L));
+    JavaRDD<EncodedPair> kept = rdd.filter(p -> !dropped.contains(p.line()));
+    long n = pairs.size() - dropped.size();
+    String out = dir.resolve("train").toString();
+    List<BatchStats> stats = ShardWriter.write(jsc, kept, n, bk, 42L, out, 4);
+    assertEquals(n / 16, stats.size());
+
+    Set<Long> seen = new HashSet<>();
+    long real = 0;
+    long padded = 0;
+    for (int i = 0; i < stats.size(); i++) {
+      File f = new File(out, ShardWriter.fileName(i));
+      MultiDataSet m = new MultiDataSet();
+      m.load(f);
+      INDArray src = m.getFeatures(0);
+      INDArray srcMask = m.getFeaturesMaskArray(0);
+      INDArray tgtMask = m.getLabelsMaskArray(0);
+      assertEquals(16, src.size(0), "every batch holds exactly batchSize pairs");
+      BatchStats s = stats.get(i);
+      assertEquals(s.sourceLength(), src.size(1));
+      assertEquals(s.targetLength(), m.getFeatures(1).size(1));
+      // padded only to its own longest pair: some row uses the last position on each side
+      assertEquals(1.0, srcMask.getColumn(src.size(1) - 1).maxNumber().doubleValue());
+      assertEquals(1.0, tgtMask.getColumn(tgtMask.size(1) - 1).maxNumber().doubleValue());
+      // all sources of a batch lie in at most two adjacent buckets
+      int minLen = srcMask.sum(1).minNumber().intValue();
+      assertTrue(bk.bucket(s.sourceLength()) - bk.bucket(minLen) <= 1, "batch " + i);
+      for (int row = 0; row < 16; row++) {
+        long line = (long) src.getFloat(row, 0) - 1000;
+        assertTrue(seen.add(line), "line " + line + " written twice");
+        assertEquals(5000 + line, (long) m.getLabels(0).getFloat(row, 0, 0));
+      }
+      real += s.realTokens();
+      padded += s.paddedPositions();
+    }
+    assertEquals(n, seen.size());
+    for (long d : dropped) {
+      assertTrue(!seen.contains(d));
+    }
+    assertTrue((double) real / padded > 0.85, "padding efficiency " + (double) real / padded);
+
+    // deterministic: a second run gives byte-identical files
+    String again = dir.resolve("again").toString();
+    ShardWriter.write(jsc, kept.repartition(3), n, bk, 42L, again, 2);
+    for (int i = 0; i < stats.size(); i++) {
+      assertTrue(
+          java.util.Arrays.equals(
+              Files.readAllBytes(Path.of(out, ShardWriter.fileName(i))),
+              Files.readAllBytes(Path.of(again, ShardWriter.fileName(i)))),
+          "file " + i + " differs");
+    }
+  }
+
+  @Test
+  void evaluationSetsKeepAPartialLastBatchInLengthOrder() throws Exception {
+    List<EncodedPair> pairs = corpus().subList(0, 50);
+    String out = dir.resolve("dev").toString();
+    List<BatchStats> stats =
+        ShardWriter.write(jsc, jsc.parallelize(pairs, 3), 50, new Bucketing(4, 16), null, out, 2);
+    assertEquals(4, stats.size());
+    assertEquals(List.of(16, 16, 16, 2), stats.stream().map(BatchStats::pairs).toList());
+    for (int i = 1; i < 4; i++) {
+      assertTrue(stats.get(i - 1).bucket() <= stats.get(i).bucket());
+    }
+  }
+}
