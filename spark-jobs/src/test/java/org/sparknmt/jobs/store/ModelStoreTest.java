@@ -53,7 +53,12 @@ class ModelStoreTest {
   }
 
   static BundleWriter complete(BundleWriter w) {
-    return w.model(graph)
+    return complete(w, graph);
+  }
+
+  /** {@code w} with every part of a bundle, the model being {@code model}. */
+  static BundleWriter complete(BundleWriter w, ComputationGraph model) {
+    return w.model(model)
         .bpe(BPE)
         .configJson("{\"model\": {\"preset\": \"tiny\", \"d_model\": 64}}")
         .metrics(Map.of("devBleu", 12.5, "bleuSignature", "nrefs:1|case:mixed|tok:13a"))
