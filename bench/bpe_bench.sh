@@ -59,7 +59,10 @@ echo "# building data-prep (main + test classes)" >&2
 (cd "$ROOT" && mvn -B -q ${MVN_ARGS:-} -pl data-prep -am test-compile -Dspotless.check.skip=true >&2)
 (cd "$ROOT" && mvn -B -q ${MVN_ARGS:-} -pl data-prep dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile="$WORK/cp.txt" >&2)
-CP=$ROOT/data-prep/target/classes:$ROOT/data-prep/target/test-classes:$(tr ':' '\n' < "$WORK/cp.txt" | grep '/slf4j-api-' | head -1)
+# private copy of the classes: other builds of data-prep may rewrite target/ while this runs
+rm -rf "$WORK/classes" && mkdir -p "$WORK/classes"
+cp -r "$ROOT/data-prep/target/classes/." "$ROOT/data-prep/target/test-classes/." "$WORK/classes/"
+CP=$WORK/classes:$(tr ':' '\n' < "$WORK/cp.txt" | grep '/slf4j-api-' | head -1)
 JAVA=(java -Xmx1g -cp "$CP" org.sparknmt.prep.bpe.BpeBench)
 PINCMD=()
 [ "$PIN" = 1 ] && PINCMD=(taskset -c 0)
@@ -80,9 +83,12 @@ record() {
     "$1" "$2" "$3" "$4" "${5:-{\}}" >> "$OUT"
 }
 TIMEFORMAT='%R %U %S'
-timed() { # OUTFILE cmd... : runs cmd with stdout to OUTFILE, prints "wall user sys"
+timed() { # OUTFILE cmd... : runs cmd with stdout to OUTFILE, prints "wall user sys"; stops on failure
   local of=$1; shift
-  { time "$@" > "$of" 2>/dev/null; } 2>&1
+  if ! { time "$@" > "$of" 2>"$WORK/last.err"; } 2>&1; then
+    { echo "# FAILED: $*"; tail -20 "$WORK/last.err"; } >&2
+    kill -TERM $$
+  fi
 }
 
 spm_train_round() {

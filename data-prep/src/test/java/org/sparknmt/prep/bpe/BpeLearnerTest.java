@@ -46,6 +46,91 @@ class BpeLearnerTest {
     assertEquals(List.of("▁low", "e", "r", "▁", "n", "e", "w", "est"), m.pieces("lower newest"));
   }
 
+  /**
+   * The incremental learner must pick exactly the merges of the textbook algorithm that recounts
+   * every pair after every merge (same tie-break), on random corpora with many repeats and
+   * overlapping pairs ("aaaa").
+   */
+  @Test
+  void matchesTheRecountEveryMergeReference() {
+    Random rnd = new Random(99);
+    for (int trial = 0; trial < 20; trial++) {
+      Map<String, Long> counts = new HashMap<>();
+      for (int i = 0; i < 60; i++) {
+        StringBuilder w = new StringBuilder("▁");
+        int len = 1 + rnd.nextInt(8);
+        for (int k = 0; k < len; k++) {
+          w.append((char) ('a' + rnd.nextInt(trial % 2 == 0 ? 3 : 6)));
+        }
+        counts.merge(w.toString(), 1L + rnd.nextInt(20), Long::sum);
+      }
+      BpeModel m = BpeLearner.learn(counts, 330);
+      assertEquals(reference(counts, m.vocabulary(), 330), merges(m), "trial " + trial);
+    }
+  }
+
+  /** Naive BPE: recount all pairs each step; alphabet ids taken from {@code base}. */
+  private static List<String> reference(Map<String, Long> counts, Vocabulary base, int vocabSize) {
+    List<String> tokens = new ArrayList<>();
+    int alphabetEnd = Vocabulary.FIRST_PIECE;
+    while (alphabetEnd < base.size() && base.token(alphabetEnd).length() == 1) {
+      alphabetEnd++;
+    }
+    tokens.addAll(base.tokens().subList(0, alphabetEnd));
+    List<List<Integer>> words = new ArrayList<>();
+    List<Long> freq = new ArrayList<>();
+    for (Map.Entry<String, Long> e : new TreeMap<>(counts).entrySet()) {
+      List<Integer> w = new ArrayList<>();
+      for (char c : e.getKey().toCharArray()) {
+        w.add(tokens.indexOf(String.valueOf(c)));
+      }
+      words.add(w);
+      freq.add(e.getValue());
+    }
+    List<String> merges = new ArrayList<>();
+    while (tokens.size() < vocabSize) {
+      Map<List<Integer>, Long> pairs = new HashMap<>();
+      for (int k = 0; k < words.size(); k++) {
+        List<Integer> w = words.get(k);
+        for (int i = 0; i + 1 < w.size(); i++) {
+          pairs.merge(List.of(w.get(i), w.get(i + 1)), freq.get(k), Long::sum);
+        }
+      }
+      List<Integer> best = null;
+      long bestCount = 0;
+      for (Map.Entry<List<Integer>, Long> e : pairs.entrySet()) {
+        List<Integer> p = e.getKey();
+        long c = e.getValue();
+        if (c > bestCount
+            || (c == bestCount
+                && (p.get(0) < best.get(0)
+                    || (p.get(0).equals(best.get(0)) && p.get(1) < best.get(1))))) {
+          best = p;
+          bestCount = c;
+        }
+      }
+      if (best == null || bestCount < 2) {
+        break;
+      }
+      String joined = tokens.get(best.get(0)) + tokens.get(best.get(1));
+      int result = tokens.indexOf(joined);
+      if (result < 0) {
+        result = tokens.size();
+        tokens.add(joined);
+      }
+      merges.add(tokens.get(best.get(0)) + " " + tokens.get(best.get(1)));
+      for (List<Integer> w : words) {
+        for (int i = 0; i + 1 < w.size(); i++) {
+          if (w.get(i).equals(best.get(0)) && w.get(i + 1).equals(best.get(1))) {
+            w.set(i, result);
+            w.remove(i + 1);
+          }
+        }
+      }
+    }
+    return merges;
+  }
+
   @Test
   void respectsTheVocabularySize() {
     Map<String, Long> counts = BpeLearner.countWords(Corpus.sentences(new Random(1), 400));
