@@ -1,0 +1,346 @@
+package org.sparknmt.jobs.prep;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.dataset.MultiDataSet;
+import org.sparknmt.jobs.Cli;
+import org.sparknmt.jobs.Sessions;
+import org.sparknmt.jobs.config.Settings;
+
+/** The whole corpus pipeline (corpus → vocab → shard) in local[2] on a tiny corpus. */
+class PreparePipelineTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static SparkSession spark;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void start() {
+    spark = Sessions.create(Settings.defaults(), "PreparePipelineTest");
+    spark.sparkContext().setLogLevel("WARN");
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.close();
+  }
+
+  private record Run(int exit, String err) {}
+
+  private Run prepare(String... args) {
+    PrintStream old = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      int code = Cli.execute(new PrepareJob(spark), args);
+      return new Run(code, err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setErr(old);
+    }
+  }
+
+  private static final String[] WORDS = {
+    "the", "light", "water", "earth", "said", "God", "and", "was", "over", "day", "night", "good"
+  };
+
+  /** n synthetic pairs + the listed special lines appended (source, target). */
+  private void corpus(Path src, Path tgt, int n, List<String[]> extra) throws IOException {
+    Random r = new Random(3);
+    StringBuilder s = new StringBuilder();
+    StringBuilder t = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      int len = 3 + r.nextInt(10);
+      List<String> ws = new ArrayList<>();
+      List<String> wt = new ArrayList<>();
+      for (int k = 0; k < len; k++) {
+        String w = WORDS[r.nextInt(WORDS.length)];
+        ws.add(w + (k == len - 1 ? "." : ""));
+        wt.add("el_" + w + (k == len - 1 ? "." : ""));
+      }
+      s.append(String.join(" ", ws)).append('\n');
+      t.append(String.join(" ", wt)).append('\n');
+    }
+    for (String[] e : extra) {
+      s.append(e[0]).append('\n');
+      t.append(e[1]).append('\n');
+    }
+    write(src, s.toString());
+    write(tgt, t.toString());
+  }
+
+  private static void write(Path p, String content) throws IOException {
+    Files.createDirectories(p.getParent());
+    if (p.toString().endsWith(".gz")) {
+      try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(p))) {
+        out.write(content.getBytes(StandardCharsets.UTF_8));
+      }
+    } else {
+      Files.writeString(p, content);
+    }
+  }
+
+  private static long countLines(Path dirOfParts, String glob) throws IOException {
+    long n = 0;
+    try (Stream<Path> files = Files.list(dirOfParts)) {
+      for (Path p : files.filter(f -> f.getFileName().toString().matches(glob)).toList()) {
+        n += Files.readAllLines(p).size();
+      }
+    }
+    return n;
+  }
+
+  @Test
+  void wholePipelineAccountsForEveryPair() throws Exception {
+    Path src = dir.resolve("in/train.src.gz");
+    Path tgt = dir.resolve("in/train.tgt.gz");
+    List<String[]> extra =
+        List.of(
+            new String[] {"", "el_vacío"}, // empty
+            new String[] {"a b c d e f g h", "x"}, // length ratio
+            new String[] {"Amen  \u200b.", "Amén ."}, // kept, normalised
+            new String[] {"Amen .", "Amén ."}, // duplicate after normalising
+            new String[] {"  \t ", "   "}); // empty
+    corpus(src, tgt, 300, extra);
+    corpus(dir.resolve("in/dev.src"), dir.resolve("in/dev.tgt"), 21, List.of());
+    Path out = dir.resolve("out");
+    Run run =
+        prepare(
+            "--source", src.toString(),
+            "--target", tgt.toString(),
+            "--dev-source", dir.resolve("in/dev.src").toString(),
+            "--dev-target", dir.resolve("in/dev.tgt").toString(),
+            "--out", out.toString(),
+            "--set", "sparknmt.bpe.vocab-size=320",
+            "--set", "sparknmt.shard.batch-size-per-worker=8",
+            "--set", "sparknmt.shard.max-source-length=14");
+    assertEquals(0, run.exit(), run.err());
+
+    // corpus report: kept + rejected = input, per-filter counts, rejects/ has every rejected pair
+    JsonNode report = JSON.readTree(out.resolve("corpus/report.json").toFile());
+    JsonNode pairs = report.get("pairs");
+    long input = pairs.get("input").asLong();
+    assertEquals(305, input);
+    assertEquals(input, pairs.get("kept").asLong() + pairs.get("rejected").asLong());
+    JsonNode by = report.get("rejectedBy");
+    assertEquals(2, by.get("empty").asLong());
+    assertEquals(1, by.get("length-ratio").asLong());
+    long dups = by.get("duplicate").asLong();
+    assertTrue(dups >= 1, "the normalised duplicate is rejected");
+    assertEquals(
+        pairs.get("rejected").asLong(), countLines(out.resolve("corpus/rejects"), "part-.*json"));
+    assertEquals(64, report.get("inputs").get("files").get(0).get("sha256").asText().length());
+    assertEquals(21, report.get("dev").asLong());
+    long train = pairs.get("train").asLong();
+    assertEquals(train, spark.read().parquet(out.resolve("corpus/train").toString()).count());
+
+    // BPE files
+    assertTrue(Files.isRegularFile(out.resolve("bpe/vocab.txt")));
+    assertTrue(Files.isRegularFile(out.resolve("bpe/merges.txt")));
+
+    // manifest: batched + too long + leftover = corpus train pairs, exact batch sizes
+    JsonNode m = JSON.readTree(out.resolve("shards/manifest.json").toFile());
+    assertEquals(8, m.get("batchSizePerWorker").asInt());
+    JsonNode tp = m.get("train").get("pairs");
+    assertEquals(train, tp.get("input").asLong());
+    long batched = tp.get("batched").asLong();
+    long tooLong = tp.get("too-long-subwords").asLong();
+    long leftover = tp.get("batch-leftover").asLong();
+    assertTrue(tooLong > 0, "max-source-length=14 rejects some pairs");
+    assertEquals(train, batched + tooLong + leftover);
+    assertTrue(leftover < 8);
+    assertEquals(0, batched % 8);
+    long batches = m.get("train").get("batches").asLong();
+    assertEquals(batched / 8, batches);
+    assertEquals(tooLong + leftover, countLines(out.resolve("shards/rejects"), "part-.*json"));
+    long bucketPairs = 0;
+    for (JsonNode row : m.get("train").get("buckets")) {
+      bucketPairs += row.get("pairs").asLong();
+    }
+    assertEquals(batched, bucketPairs);
+    long realTokens = 0;
+    long padded = 0;
+    for (int i = 0; i < batches; i++) {
+      MultiDataSet mds = new MultiDataSet();
+      mds.load(out.resolve("shards/train").resolve(String.format("batch-%08d.bin", i)).toFile());
+      assertEquals(8, mds.getFeatures(0).size(0));
+      assertTrue(mds.getFeatures(0).size(1) <= 14);
+      realTokens += mds.getFeaturesMaskArray(0).sumNumber().longValue();
+      realTokens += mds.getLabelsMaskArray(0).sumNumber().longValue();
+      padded += mds.getFeatures(0).length() + mds.getFeatures(1).length();
+    }
+    JsonNode tokens = m.get("train").get("tokens");
+    assertEquals(realTokens, tokens.get("source").asLong() + tokens.get("target").asLong());
+    assertEquals(
+        (double) realTokens / padded, m.get("train").get("paddingEfficiency").asDouble(), 1e-9);
+    assertFalse(
+        Files.exists(
+            out.resolve("shards/train").resolve(String.format("batch-%08d.bin", batches))));
+    assertEquals(64, m.get("bpe").get("sha256").asText().length());
+    assertEquals(input, m.get("corpusReport").get("pairs").get("input").asLong());
+
+    // dev set: text in line order + batches
+    assertEquals(21, Files.readAllLines(out.resolve("shards/dev/reference.txt")).size());
+    assertEquals("1", Files.readAllLines(out.resolve("shards/dev/lines.txt")).get(0));
+    assertEquals(21, m.get("dev").get("pairs").get("input").asLong());
+    assertTrue(Files.isRegularFile(out.resolve("shards/bpe/vocab.txt")));
+
+    // nothing temporary left behind
+    try (Stream<Path> s = Files.list(out)) {
+      assertEquals(
+          List.of("bpe", "corpus", "shards"),
+          s.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+
+    // a second run refuses to overwrite and leaves the output alone
+    Run again =
+        prepare("--source", src.toString(), "--target", tgt.toString(), "--out", out.toString());
+    assertEquals(Cli.EXIT_USER_ERROR, again.exit());
+    assertTrue(again.err().contains("error: output exists: " + out.resolve("corpus")), again.err());
+    assertTrue(Files.isRegularFile(out.resolve("shards/manifest.json")));
+  }
+
+  private void assertUserErrorAndNoOutput(Path out, String expected, String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.add("--out");
+    all.add(out.toString());
+    Run run = prepare(all.toArray(new String[0]));
+    assertEquals(Cli.EXIT_USER_ERROR, run.exit(), run.err());
+    assertTrue(run.err().contains("error: " + expected), run.err());
+    assertFalse(Files.exists(out), "no output directory may be left behind");
+  }
+
+  @Test
+  void badInputsAreClearErrorsAndLeaveNoOutput() throws Exception {
+    Path s = dir.resolve("b/a.src");
+    Path t = dir.resolve("b/a.tgt");
+    write(s, "one\ntwo\nthree\n");
+    write(t, "uno\ndos\n");
+    assertUserErrorAndNoOutput(
+        dir.resolve("out1"),
+        "line counts differ: " + s + " has 3 lines, " + t + " has 2 lines",
+        "--source",
+        s.toString(),
+        "--target",
+        t.toString());
+
+    Path bad = dir.resolve("b/bad.src");
+    Files.write(bad, "ok\nnot \u00fctf8\n".getBytes(StandardCharsets.ISO_8859_1));
+    assertUserErrorAndNoOutput(
+        dir.resolve("out2"),
+        "file:" + bad + " line 2 is not valid UTF-8",
+        "--source",
+        bad.toString(),
+        "--target",
+        t.toString());
+
+    Path empty = dir.resolve("b/empty.src");
+    write(empty, "");
+    assertUserErrorAndNoOutput(
+        dir.resolve("out3"),
+        "input is empty",
+        "--source",
+        empty.toString(),
+        "--target",
+        empty.toString());
+
+    assertUserErrorAndNoOutput(
+        dir.resolve("out4"),
+        "input not found: " + dir.resolve("b/missing.src"),
+        "--source",
+        dir.resolve("b/missing.src").toString(),
+        "--target",
+        t.toString());
+
+    Path corrupt = dir.resolve("b/corrupt.src.gz");
+    write(corrupt.resolveSibling("plain"), "x\n");
+    Files.move(corrupt.resolveSibling("plain"), corrupt);
+    assertUserErrorAndNoOutput(
+        dir.resolve("out5"),
+        "cannot read input " + corrupt,
+        "--source",
+        corrupt.toString(),
+        "--target",
+        dir.resolve("b/a.tgt").toString());
+
+    assertUserErrorAndNoOutput(dir.resolve("out6"), "no input: give --source", "--tsv", "");
+    assertUserErrorAndNoOutput(
+        dir.resolve("out7"),
+        "configuration key 'sparknmt.data.on-invalid-line' = 'skip'",
+        "--source",
+        s.toString(),
+        "--target",
+        t.toString(),
+        "--set",
+        "sparknmt.data.on-invalid-line=skip");
+  }
+
+  @Test
+  void invalidLinesCanBeRejectedAndDevTestSplitOff() throws Exception {
+    Path src = dir.resolve("r/train.src");
+    Path tgt = dir.resolve("r/train.tgt");
+    corpus(src, tgt, 120, List.of());
+    Files.write(
+        src,
+        ("bad \u00ff line\n").getBytes(StandardCharsets.ISO_8859_1),
+        java.nio.file.StandardOpenOption.APPEND);
+    Files.writeString(tgt, "mala línea\n", java.nio.file.StandardOpenOption.APPEND);
+    Path out = dir.resolve("rout");
+    Run run =
+        prepare(
+            "--source",
+            src.toString(),
+            "--target",
+            tgt.toString(),
+            "--out",
+            out.toString(),
+            "--steps",
+            "corpus",
+            "--set",
+            "sparknmt.data.on-invalid-line=reject",
+            "--set",
+            "sparknmt.data.split.dev-size=5",
+            "--set",
+            "sparknmt.data.split.test-size=3");
+    assertEquals(0, run.exit(), run.err());
+    JsonNode report = JSON.readTree(out.resolve("corpus/report.json").toFile());
+    assertEquals(1, report.get("rejectedBy").get("invalid-utf8").asLong());
+    JsonNode pairs = report.get("pairs");
+    assertEquals(121, pairs.get("input").asLong());
+    assertEquals(
+        pairs.get("kept").asLong(),
+        pairs.get("train").asLong()
+            + pairs.get("splitOffDev").asLong()
+            + pairs.get("splitOffTest").asLong());
+    assertEquals(5, spark.read().parquet(out.resolve("corpus/dev").toString()).count());
+    assertEquals(3, spark.read().parquet(out.resolve("corpus/test").toString()).count());
+    String rejects =
+        Files.readString(
+            Files.list(out.resolve("corpus/rejects"))
+                .filter(p -> p.toString().endsWith(".json"))
+                .findFirst()
+                .orElseThrow());
+    assertTrue(rejects.contains("\"line\":121,\"reason\":\"invalid-utf8\""), rejects);
+    assertFalse(Files.exists(out.resolve("bpe")), "only the corpus step ran");
+  }
+}
