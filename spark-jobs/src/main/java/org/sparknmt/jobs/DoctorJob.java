@@ -61,6 +61,11 @@ public final class DoctorJob implements Callable<Integer> {
       out.println("== driver (master " + jsc.master() + ")");
       out.print(JvmReport.render(JvmReport.collect()));
       out.flush();
+      // file systems first: a bad path fails before waiting for every executor
+      FsCheck fs = new FsCheck(jsc, out);
+      for (URI uri : uris) {
+        fs.check(uri);
+      }
       Map<String, Map<String, String>> executors = ExecutorProbe.run(jsc, wait);
       for (Map.Entry<String, Map<String, String>> e : executors.entrySet()) {
         out.println("== executor " + e.getKey());
@@ -68,10 +73,6 @@ public final class DoctorJob implements Callable<Integer> {
       }
       out.println("executors reporting: " + executors.size());
       out.flush();
-      FsCheck fs = new FsCheck(jsc, out);
-      for (URI uri : uris) {
-        fs.check(uri);
-      }
     }
     out.println("doctor: all checks passed");
     out.flush();

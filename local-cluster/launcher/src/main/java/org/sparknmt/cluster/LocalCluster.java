@@ -161,19 +161,22 @@ public final class LocalCluster implements AutoCloseable {
 
     LocalCluster cluster = new LocalCluster(homes, work, b.workers, ports, List.of());
     long t0 = System.nanoTime();
-    cluster.formatNameNode();
     List<Daemon> started = new ArrayList<>();
     try {
-      started.add(
-          cluster.startHadoopDaemon(
-              "namenode", "org.apache.hadoop.hdfs.server.namenode.NameNode", "512m"));
-      started.add(
-          cluster.startHadoopDaemon(
-              "datanode", "org.apache.hadoop.hdfs.server.datanode.DataNode", "256m"));
+      // Spark comes up while the NameNode is being formatted
       started.add(cluster.startMaster());
       for (int i = 1; i <= b.workers; i++) {
         started.add(cluster.startWorker(i, b.workerCores, b.workerMemory));
       }
+      cluster.formatNameNode();
+      started.add(
+          0,
+          cluster.startHadoopDaemon(
+              "datanode", "org.apache.hadoop.hdfs.server.datanode.DataNode", "256m"));
+      started.add(
+          0,
+          cluster.startHadoopDaemon(
+              "namenode", "org.apache.hadoop.hdfs.server.namenode.NameNode", "512m"));
       cluster = new LocalCluster(homes, work, b.workers, ports, started);
       cluster.awaitReady(b.startTimeout);
     } catch (IOException | RuntimeException e) {
