@@ -1,6 +1,8 @@
 package org.sparknmt.prep.spark;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.sparknmt.prep.bpe.PreTokenizer;
@@ -12,12 +14,23 @@ public final class WordCounts {
 
   /**
    * Frequencies of {@link PreTokenizer#words} over all {@code sentences}, collected to the driver.
+   * Each partition is counted in a local hash map first, so only distinct words are shuffled.
    */
   public static Map<String, Long> count(JavaRDD<String> sentences) {
     Map<String, Long> counts =
         sentences
-            .flatMap(s -> PreTokenizer.words(s).iterator())
-            .mapToPair(w -> new Tuple2<>(w, 1L))
+            .mapPartitionsToPair(
+                it -> {
+                  HashMap<String, long[]> local = new HashMap<>();
+                  while (it.hasNext()) {
+                    for (String w : PreTokenizer.words(it.next())) {
+                      local.computeIfAbsent(w, k -> new long[1])[0]++;
+                    }
+                  }
+                  List<Tuple2<String, Long>> out = new ArrayList<>(local.size());
+                  local.forEach((w, c) -> out.add(new Tuple2<>(w, c[0])));
+                  return out.iterator();
+                })
             .reduceByKey(Long::sum)
             .collectAsMap();
     return new HashMap<>(counts);

@@ -9,11 +9,7 @@ import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,9 +28,9 @@ import scala.Tuple2;
  * dev/test if asked, and write {@code OUT/corpus/}:
  *
  * <pre>
- * train/        Parquet (line: long, source: string, target: string), kept pairs in line order
- * dev/, test/   same columns, if dev/test files were given or split off
- * rejects/      JSON lines {line, reason, source, target}, in line order
+ * train/        kept pairs, JSON lines {"line", "source", "target"} in line order (PairFiles)
+ * dev/, test/   same, if dev/test files were given or split off (normalised, never filtered)
+ * rejects/      JSON lines {"line", "reason", "source", "target"}, in line order
  * report.json   inputs (paths, line counts, SHA-256), counts per filter, config
  * </pre>
  *
@@ -44,19 +40,6 @@ final class CorpusStep {
   private static final Logger LOG = LoggerFactory.getLogger(CorpusStep.class);
 
   static final String DIR = "corpus";
-
-  static final StructType PAIRS =
-      new StructType()
-          .add("line", DataTypes.LongType, false)
-          .add("source", DataTypes.StringType, false)
-          .add("target", DataTypes.StringType, false);
-
-  static final StructType REJECTS =
-      new StructType()
-          .add("line", DataTypes.LongType, false)
-          .add("reason", DataTypes.StringType, false)
-          .add("source", DataTypes.StringType, false)
-          .add("target", DataTypes.StringType, false);
 
   private CorpusStep() {}
 
@@ -159,24 +142,24 @@ final class CorpusStep {
       long t2 = System.nanoTime();
       JavaRDD<PairRecord> trainPairs =
           keptPairs.filter(r -> !splitLines.value().contains(r.line()));
-      writePairs(spark, trainPairs, staged.path("train"));
+      writePairs(trainPairs, staged.path("train"));
       long devCount = 0;
       long testCount = 0;
       if (dev != null) {
-        devCount = writeEvalSet(spark, dev, cfg.normalizer(), staged.path("dev"));
+        devCount = writeEvalSet(dev, cfg.normalizer(), staged.path("dev"));
       } else if (!devLines.isEmpty()) {
         Set<Long> lines = devLines;
-        writePairs(spark, keptPairs.filter(r -> lines.contains(r.line())), staged.path("dev"));
+        writePairs(keptPairs.filter(r -> lines.contains(r.line())), staged.path("dev"));
         devCount = devLines.size();
       }
       if (test != null) {
-        testCount = writeEvalSet(spark, test, cfg.normalizer(), staged.path("test"));
+        testCount = writeEvalSet(test, cfg.normalizer(), staged.path("test"));
       } else if (!testLines.isEmpty()) {
         Set<Long> lines = testLines;
-        writePairs(spark, keptPairs.filter(r -> lines.contains(r.line())), staged.path("test"));
+        writePairs(keptPairs.filter(r -> lines.contains(r.line())), staged.path("test"));
         testCount = testLines.size();
       }
-      writeRejects(spark, cleaned.filter(r -> !r.isKept()), staged.path("rejects"));
+      writeRejects(cleaned.filter(r -> !r.isKept()), staged.path("rejects"));
 
       Map<String, Object> inputs = new LinkedHashMap<>();
       inputs.put("source", cfg.tsv().isEmpty() ? cfg.source() : null);
@@ -228,26 +211,17 @@ final class CorpusStep {
     return u;
   }
 
-  private static void writePairs(SparkSession spark, JavaRDD<PairRecord> pairs, String path) {
-    JavaRDD<Row> rows =
-        pairs
-            .sortBy(PairRecord::line, true, pairs.getNumPartitions())
-            .map(r -> RowFactory.create(r.line(), r.source(), r.target()));
-    spark.createDataFrame(rows, PAIRS).write().parquet(path);
+  private static void writePairs(JavaRDD<PairRecord> pairs, String path) {
+    PairFiles.write(pairs, path, pairs.getNumPartitions());
   }
 
   /** Rejected pairs as JSON lines {line, reason, source, target} in line order. */
-  static void writeRejects(SparkSession spark, JavaRDD<PairRecord> rejected, String path) {
-    JavaRDD<Row> rows =
-        rejected
-            .sortBy(PairRecord::line, true, Math.min(rejected.getNumPartitions(), 8))
-            .map(r -> RowFactory.create(r.line(), r.reason().code(), r.source(), r.target()));
-    spark.createDataFrame(rows, REJECTS).write().json(path);
+  static void writeRejects(JavaRDD<PairRecord> rejected, String path) {
+    PairFiles.write(rejected, path, Math.min(rejected.getNumPartitions(), 8));
   }
 
   /** Dev/test sets are normalised but never filtered: every line stays (references for BLEU). */
-  private static long writeEvalSet(
-      SparkSession spark, Corpus set, Normalizer normalizer, String path) {
+  private static long writeEvalSet(Corpus set, Normalizer normalizer, String path) {
     JavaRDD<PairRecord> pairs =
         set.pairs()
             .map(
@@ -256,7 +230,7 @@ final class CorpusStep {
                         r.line(),
                         normalizer.normalize(r.source()),
                         normalizer.normalize(r.target())));
-    writePairs(spark, pairs, path);
+    writePairs(pairs, path);
     set.release();
     return set.lines();
   }

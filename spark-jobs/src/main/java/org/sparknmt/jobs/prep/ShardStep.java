@@ -111,7 +111,6 @@ final class ShardStep {
       // rejects with their text, from the corpus
       Set<Long> tooLongLines = tooLong;
       CorpusStep.writeRejects(
-          spark,
           train
               .filter(r -> droppedLines.value().contains(r.line()))
               .map(
@@ -261,11 +260,7 @@ final class ShardStep {
   }
 
   static JavaRDD<PairRecord> readPairs(SparkSession spark, String path) {
-    return spark
-        .read()
-        .parquet(path)
-        .javaRDD()
-        .map(r -> PairRecord.kept(r.getLong(0), r.getString(1), r.getString(2)));
+    return PairFiles.read(JavaSparkContext.fromSparkContext(spark.sparkContext()), path);
   }
 
   private static boolean exists(String path, Configuration conf) {

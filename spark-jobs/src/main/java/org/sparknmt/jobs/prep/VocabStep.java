@@ -44,11 +44,7 @@ final class VocabStep {
       StagedOutput.begin(out, false, jsc.hadoopConfiguration()).abort(); // fail early if it exists
     }
     JavaRDD<String> sentences =
-        spark
-            .read()
-            .parquet(train)
-            .javaRDD()
-            .flatMap(r -> Arrays.asList(r.getString(1), r.getString(2)).iterator());
+        PairFiles.read(jsc, train).flatMap(r -> Arrays.asList(r.source(), r.target()).iterator());
     Map<String, Long> counts = WordCounts.count(sentences);
     LOG.info(
         "vocab: {} distinct pre-tokens counted in {} s", counts.size(), CorpusStep.seconds(start));
