@@ -55,13 +55,16 @@ public final class JvmReport {
     Environment nd4jEnv = Nd4j.getEnvironment();
     r.put("nd4j.backend.cpu", Boolean.toString(nd4jEnv.isCPU()));
     r.put("blas.vendor", String.valueOf(Nd4j.factory().blas().getBlasVendor()));
+    // ND4J's CPU backend reports 0.0.0 for its bundled OpenBLAS: take the preset's version then
     r.put(
         "blas.version",
-        nd4jEnv.blasMajorVersion()
-            + "."
-            + nd4jEnv.blasMinorVersion()
-            + "."
-            + nd4jEnv.blasPatchVersion());
+        nd4jEnv.blasMajorVersion() > 0
+            ? nd4jEnv.blasMajorVersion()
+                + "."
+                + nd4jEnv.blasMinorVersion()
+                + "."
+                + nd4jEnv.blasPatchVersion()
+            : "org.bytedeco:openblas " + mavenVersion("org.bytedeco", "openblas"));
     r.put("blas.threads", Integer.toString(Nd4j.factory().blas().getMaxThreads()));
     r.put("nd4j.threads", Integer.toString(nd4jEnv.maxThreads()));
     r.put("nd4j.master-threads", Integer.toString(nd4jEnv.maxMasterThreads()));

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# spark-submit for sparknmt jobs on a real cluster: adds the Java options every sparknmt JVM needs
+# (taken from the application jar, so they never drift from the build) and Kryo with ND4J's
+# registrator; in standalone cluster deploy mode it waits for the driver and fails if it failed.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+usage: deploy/spark-submit.sh [SPARK_SUBMIT_OPTIONS...] --class MAIN [APP_ARGS...]
+
+Runs MAIN (e.g. org.sparknmt.jobs.DoctorJob) from the sparknmt application jar with
+  spark.driver.extraJavaOptions / spark.executor.extraJavaOptions = the build's Java options
+  (java -cp sparknmt-app.jar org.sparknmt.jobs.JvmOptions), spark.serializer = Kryo,
+  spark.kryo.registrator = org.nd4j.kryo.Nd4jRegistrator.
+Uses $SPARK_HOME/bin/spark-submit when SPARK_HOME is set, otherwise SparkSubmit from the Spark home
+this repository assembles (local-cluster/spark-home/target/spark-home).
+
+Standalone cluster deploy mode (--master spark://host:6066 --deploy-mode cluster, the master's REST
+gateway): spark-submit itself exits 0 even when the driver fails, so this script polls
+http://host:6066/v1/submissions/status/<driver> and exits 0 only if the driver FINISHED.
+The application jar must then be readable by the workers (e.g. SPARKNMT_APP_RESOURCE=hdfs:///apps/sparknmt-app.jar).
+
+Environment:
+  SPARKNMT_APP_JAR       local application jar (default: <repo>/spark-jobs/target/sparknmt-app.jar)
+  SPARKNMT_APP_RESOURCE  what to submit as the application resource (default: SPARKNMT_APP_JAR)
+  SPARK_HOME             a Spark 3.5 distribution (optional)
+
+Example:
+  deploy/spark-submit.sh --master spark://master:7077 --class org.sparknmt.jobs.DoctorJob --path hdfs:///tmp
+USAGE
+}
+
+[ $# -gt 0 ] || { usage >&2; exit 2; }
+case "$1" in -h|--help) usage; exit 0 ;; esac
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+APP_JAR=${SPARKNMT_APP_JAR:-$ROOT/spark-jobs/target/sparknmt-app.jar}
+APP_RESOURCE=${SPARKNMT_APP_RESOURCE:-$APP_JAR}
+[ -f "$APP_JAR" ] || { echo "error: application jar $APP_JAR not found (mvn -pl spark-jobs -am package)" >&2; exit 2; }
+JAVA_OPTIONS=$(java -cp "$APP_JAR" org.sparknmt.jobs.JvmOptions)
+
+# spark-submit options up to and including --class MAIN; the rest are the job's arguments
+opts=() master="" deploy_mode=client driver_memory=1g
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --master) master=$2 ;;
+    --deploy-mode) deploy_mode=$2 ;;
+    --driver-memory) driver_memory=$2 ;;
+  esac
+  opts+=("$1")
+  if [ "$1" = --class ]; then
+    [ $# -ge 2 ] || { echo "error: --class needs a value" >&2; exit 2; }
+    opts+=("$2"); shift 2; break
+  fi
+  shift
+done
+[[ " ${opts[*]} " == *" --class "* ]] || { echo "error: --class MAIN is required" >&2; usage >&2; exit 2; }
+
+conf=(--conf "spark.driver.extraJavaOptions=$JAVA_OPTIONS"
+      --conf "spark.executor.extraJavaOptions=$JAVA_OPTIONS"
+      --conf spark.serializer=org.apache.spark.serializer.KryoSerializer
+      --conf spark.kryo.registrator=org.nd4j.kryo.Nd4jRegistrator)
+rest=false
+if [ "$deploy_mode" = cluster ] && [[ "$master" == spark://* ]]; then
+  rest=true
+  conf+=(--conf spark.master.rest.enabled=true)
+fi
+
+if [ -n "${SPARK_HOME:-}" ]; then
+  submit=("$SPARK_HOME/bin/spark-submit")
+else
+  SPARK_HOME=$ROOT/local-cluster/spark-home/target/spark-home
+  compgen -G "$SPARK_HOME/jars/*.jar" >/dev/null ||
+    { echo "error: no SPARK_HOME and no $SPARK_HOME (mvn -pl local-cluster/spark-home package)" >&2; exit 2; }
+  scala=$(ls "$SPARK_HOME/jars" | sed -n 's/^spark-core_\([0-9.]*\)-.*/\1/p' | head -1)
+  export SPARK_HOME SPARK_SCALA_VERSION=$scala
+  # what bin/spark-submit runs: in client mode this JVM is the driver
+  # shellcheck disable=SC2206
+  submit=(java -cp "${SPARK_CONF_DIR:-$SPARK_HOME/conf}:$SPARK_HOME/jars/*" -Xmx"$driver_memory" $JAVA_OPTIONS
+          org.apache.spark.deploy.SparkSubmit)
+fi
+
+if ! $rest; then
+  exec "${submit[@]}" "${conf[@]}" "${opts[@]}" "$APP_RESOURCE" "$@"
+fi
+
+log=$(mktemp -t sparknmt-submit.XXXXXX)
+trap 'rm -f "$log"' EXIT
+"${submit[@]}" "${conf[@]}" "${opts[@]}" "$APP_RESOURCE" "$@" 2>&1 | tee "$log"
+driver=$(grep -o 'driver-[0-9]\{14\}-[0-9]\{4,\}' "$log" | head -1 || true)
+[ -n "$driver" ] || { echo "error: the submission to $master did not create a driver (see above)" >&2; exit 1; }
+status_url="http://${master#spark://}/v1/submissions/status/$driver"
+failures=0
+while true; do
+  if body=$(curl -fsS "$status_url" 2>/dev/null); then
+    failures=0
+    state=$(sed -n 's/.*"driverState" *: *"\([A-Z_]*\)".*/\1/p' <<<"$body")
+    case "$state" in
+      FINISHED) echo "driver $driver FINISHED" >&2; exit 0 ;;
+      FAILED|KILLED|ERROR) echo "error: driver $driver $state (its logs: <worker work dir>/$driver/)" >&2; exit 1 ;;
+    esac
+  elif [ $((failures += 1)) -ge 20 ]; then
+    echo "error: cannot read the state of $driver from $status_url" >&2; exit 1
+  fi
+  sleep 3
+done
