@@ -59,12 +59,12 @@ final class ShardStep {
     String out = PipelinePaths.step(cfg, DIR);
     Bucketing bk = cfg.bucketing();
     int b = bk.batchSize();
-    int partitions = jsc.defaultParallelism();
 
     Broadcast<BpeBroadcast> bpe = BpeBroadcast.of(jsc, model);
     try (StagedOutput staged = StagedOutput.begin(out, cfg.overwrite(), conf)) {
       // training set: encode, drop too-long pairs and the leftover, write full batches
       JavaRDD<PairRecord> train = readPairs(spark, new Path(corpus, "train").toString());
+      int partitions = Math.max(jsc.defaultParallelism(), train.getNumPartitions());
       int maxS = cfg.maxSourceLength();
       int maxT = cfg.maxTargetLength();
       JavaRDD<EncodedPair> encoded =
