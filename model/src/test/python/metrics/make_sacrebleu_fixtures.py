@@ -144,6 +144,9 @@ def systems():
              [["the cat sat on the mat.", "él dijo: ¿dónde estás, ñandú?"]])
     s.append(("case_sensitive", *mixed, {}))
     s.append(("lowercase", *mixed, {"lowercase": True}))
+    uni = (["ΣΊΣΥΦΟΣ ΟΔΟΣ İstanbul ẞTRASSE ÀÉÎÕÜ ПРИВЕТ ǅemal ﬁNE", "ὈΔΥΣΣΕΎΣ Σ"],
+           [["σίσυφος οδος i̇stanbul ßtrasse àéîõü привет ǆemal ﬁne", "ὀδυσσεύς σ"]])
+    s.append(("lowercase_unicode", *uni, {"lowercase": True}))
     es = read_gz("test.es.gz", 200)
     s.append(("bible_es_200_perturbed", perturb(es, 5), [es], {}))
     en = read_gz("test.en.gz", 200)
