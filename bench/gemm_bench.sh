@@ -149,7 +149,7 @@ load end
 # --- table ---------------------------------------------------------------------------------------
 /usr/bin/python3 - "$OUT" <<'EOF'
 import json, statistics, sys
-med, best, loads, train = {}, {}, [], []
+med, best, cpu, loads, train = {}, {}, {}, [], []
 for line in open(sys.argv[1]):
     d = json.loads(line)
     if "uptime" in d:
@@ -165,14 +165,18 @@ for line in open(sys.argv[1]):
             col, t = r["backend"], r["threads"]
         med.setdefault((r["n"], t), {}).setdefault(col, []).append(r["median"])
         best.setdefault((r["n"], t), {}).setdefault(col, []).append(r["max"])
+        cpu.setdefault((r["n"], t), {}).setdefault(col, []).append(r.get("cpu_median", float("nan")))
 cols = sorted({c for v in med.values() for c in v}, key=lambda c: (not c.startswith("nd4j"), c))
 print("| n | threads | " + " | ".join(cols) + " |")
 print("|---|---|" + "---|" * len(cols))
 for key in sorted(med):
-    cells = ["%.0f / %.0f" % (statistics.median(med[key][c]), max(best[key][c]))
+    cells = ["%.0f / %.0f / **%.0f**" % (statistics.median(med[key][c]), max(best[key][c]),
+                                         statistics.median(cpu[key][c]))
              if c in med[key] else "-" for c in cols]
     print("| %d | %d | %s |" % (key[0], key[1], " | ".join(cells)))
-print("\nGFLOP/s: median over rounds of each run's median / best single repeat of all rounds."
+print("\nGFLOP/s: wall-clock median over rounds of each run's median / best single repeat of all"
+      " rounds / **GFLOP per CPU-second of the process** (median; all threads' CPU time counted:"
+      " on a busy machine the contention-robust number, for 2 threads it is per-core efficiency)."
       "\nLoad averages (1/5/15 min) at each round start and at the end: " + "; ".join(loads))
 if train:
     print("\n| TrainCheck | threads | float-vs-double ops max rel err | loss first -> last | ms/step | ok |")
