@@ -61,7 +61,7 @@ public record Normalizer(boolean nfc, boolean whitespace, boolean removeControl)
         if (sb == null) {
           sb = new StringBuilder(s.length()).append(s, 0, i);
         }
-        if (control && isSpace(c)) {
+        if (control && (isSpace(c) || c == 0x85)) { // NEL is a line break too
           sb.append(' ');
         }
       } else if (sb != null) {

@@ -30,7 +30,8 @@ class NormalizerTest {
     assertEquals("abcd", all.normalize("a\u0000b\u200bc\u0007d\ufeff"));
     assertEquals("ab", all.normalize("\ufeffa\u200c\u200d\u2060b"));
     // control characters that are whitespace separate words instead of joining them
-    assertEquals("a b", Normalizer.removeControl("a\tb").replace('\t', '?'));
+    assertEquals("a b c d", Normalizer.removeControl("a\tb\u0085c\u001fd"));
+    assertEquals("a b", all.normalize("a\u2028b"));
   }
 
   @Test
