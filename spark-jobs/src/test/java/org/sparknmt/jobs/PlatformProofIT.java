@@ -119,8 +119,10 @@ class PlatformProofIT {
   @Test
   void doctorFailsWithAClearMessageOnAnUnwritablePath() throws IOException {
     // a directory cannot be created below a file (HDFS permissions are off on this cluster)
-    assertEquals(0, cluster.hdfs("-touchz", "/a-file").exitCode());
-    String target = cluster.hdfsUri() + "/a-file/doctor";
+    Path local = Files.writeString(cluster.workDir().resolve("a-file"), "not a directory");
+    cluster.put("/unwritable", local);
+    assertEquals("not a directory", cluster.cat("/unwritable/a-file"));
+    String target = cluster.hdfsUri() + "/unwritable/a-file/doctor";
     SparkJob.ClientRun run = cluster.submitClient(job(DoctorJob.class, "--path", target));
     assertEquals(Cli.EXIT_USER_ERROR, run.exitCode(), () -> tail(run.output()));
     assertTrue(

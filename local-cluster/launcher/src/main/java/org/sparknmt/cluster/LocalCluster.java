@@ -59,6 +59,7 @@ public final class LocalCluster implements AutoCloseable {
   private final int workers;
   private final Map<String, Integer> ports;
   private final List<Daemon> daemons;
+  private Thread shutdownHook;
 
   /** A started daemon: its name (namenode, worker-1 ...), pid, main class and log file. */
   record Daemon(String name, long pid, String mainClass, Path log) {}
@@ -84,6 +85,7 @@ public final class LocalCluster implements AutoCloseable {
     private int workerCores = 1;
     private String workerMemory = "2g";
     private Duration startTimeout = Duration.ofMinutes(3);
+    private boolean stopOnExit = true;
 
     private Builder(Path workDir) {
       this.workDir = workDir.toAbsolutePath().normalize();
@@ -124,6 +126,16 @@ public final class LocalCluster implements AutoCloseable {
 
     public Builder startTimeout(Duration timeout) {
       this.startTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Whether the cluster is stopped when this JVM exits without {@link #close()} (default true, so
+     * a crashed or interrupted test run leaves no daemons behind; the CLI's {@code start} turns it
+     * off because the cluster must outlive it).
+     */
+    public Builder stopOnExit(boolean stop) {
+      this.stopOnExit = stop;
       return this;
     }
 
@@ -178,12 +190,18 @@ public final class LocalCluster implements AutoCloseable {
           cluster.startHadoopDaemon(
               "namenode", "org.apache.hadoop.hdfs.server.namenode.NameNode", "512m"));
       cluster = new LocalCluster(homes, work, b.workers, ports, started);
+      // written before waiting, so that 'stop' finds the daemons even if this JVM dies now
+      cluster.writeState();
       cluster.awaitReady(b.startTimeout);
     } catch (IOException | RuntimeException e) {
       new LocalCluster(homes, work, b.workers, ports, started).stop();
       throw e;
     }
-    cluster.writeState();
+    if (b.stopOnExit) {
+      LocalCluster c = cluster;
+      c.shutdownHook = new Thread(c::stopDaemons, "stop-local-cluster");
+      Runtime.getRuntime().addShutdownHook(c.shutdownHook);
+    }
     LOG.log(
         System.Logger.Level.INFO,
         "local cluster up in {0} s: {1}, {2}, master UI {3}, logs {4}",
@@ -265,6 +283,18 @@ public final class LocalCluster implements AutoCloseable {
    * the daemon itself. Workers and master first, HDFS last. Logs and data stay in the work dir.
    */
   public void stop() {
+    if (shutdownHook != null) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException e) {
+        // the JVM is already shutting down and the hook is running
+      }
+      shutdownHook = null;
+    }
+    stopDaemons();
+  }
+
+  private void stopDaemons() {
     List<Daemon> order = new ArrayList<>(daemons);
     java.util.Collections.reverse(order);
     for (Daemon d : order) {

@@ -70,7 +70,7 @@ public final class LocalClusterCli {
 
   private int start(Deque<String> args) throws IOException {
     Path work = workDir(args);
-    LocalCluster.Builder b = LocalCluster.builder(work);
+    LocalCluster.Builder b = LocalCluster.builder(work).stopOnExit(false);
     while (!args.isEmpty()) {
       String opt = args.pop();
       switch (opt) {
