@@ -138,8 +138,9 @@ public final class Bleu {
   }
 
   /**
-   * sacreBLEU's {@code sentence_score}: the corpus BLEU of one segment with effective order on (a
-   * sentence-level BLEU; not for reporting system quality).
+   * Sentence BLEU as {@code sacrebleu.sentence_bleu()} computes it: the corpus BLEU of one segment
+   * with effective order on (signature {@code eff:yes}); for per-segment analysis, not for
+   * reporting system quality.
    */
   public BleuScore sentenceScore(String hyp, List<String> refs) {
     List<List<String>> streams = refs.stream().map(List::of).toList();
