@@ -57,8 +57,6 @@ fi
 # --- build: one classpath per ND4J variant -------------------------------------------------------
 MVN=(mvn -B -q -f "$BENCH/pom.xml")
 JAR=$BENCH/target/sparknmt-bench-gemm-0.1.0-SNAPSHOT.jar
-# parent pom into the local repository (the bench pom inherits versions from it)
-mvn -B -q -N -f "$ROOT/pom.xml" install -Dspotless.check.skip=true >&2
 "${MVN[@]}" package >&2
 
 classpath() {  # classpath NAME [maven args...]  -> $BENCH/target/cp-NAME.txt
