@@ -1,0 +1,166 @@
+package org.sparknmt.model.layers;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Runtime of {@link AttentionSublayer}; also offers incremental (cached) decoding steps. */
+@SuppressWarnings("overrides") // DL4J: BaseGraphVertex.setInputs(INDArray[]) vs
+// GraphVertex.setInputs(INDArray...)
+public class AttentionSublayerImpl extends TransformerVertexImpl {
+  private static final long serialVersionUID = 1L;
+
+  private final AttentionSublayer cfg;
+  private transient MultiHeadAttention.Cache att;
+  private transient TensorOps.LayerNormCache[] ln;
+  private transient INDArray dropMask;
+  private transient long b;
+  private transient long tq;
+  private transient long tk;
+
+  AttentionSublayerImpl(
+      AttentionSublayer cfg, ComputationGraph graph, String name, int idx, DataType dataType) {
+    super(cfg, graph, name, idx, dataType);
+    this.cfg = cfg;
+  }
+
+  public AttentionSublayer settings() {
+    return cfg;
+  }
+
+  private INDArray norm(INDArray x, TensorOps.LayerNormCache[] cache) {
+    return TensorOps.layerNorm(x, param("gamma"), param("beta"), cache);
+  }
+
+  @Override
+  protected INDArray forward(INDArray[] in, INDArray[] masks, boolean training) {
+    int d = cfg.getDModel();
+    INDArray x = in[0];
+    b = x.size(0);
+    tq = x.size(1);
+    INDArray x2 = x.reshape('c', b * tq, d);
+    ln = training ? new TensorOps.LayerNormCache[1] : null;
+    INDArray qIn = cfg.isPreNorm() ? norm(x2, ln) : x2;
+    INDArray kvIn;
+    INDArray keyMask;
+    if (cfg.isCross()) {
+      INDArray m = in[1];
+      tk = m.size(1);
+      kvIn = m.reshape('c', b * tk, d);
+      keyMask = masks[1];
+    } else {
+      tk = tq;
+      kvIn = qIn;
+      keyMask = masks[0];
+    }
+    INDArray bias = MultiHeadAttention.maskBias(keyMask, b, tq, tk, cfg.isCausal(), dataType);
+    att = training ? new MultiHeadAttention.Cache() : null;
+    INDArray a =
+        MultiHeadAttention.forward(
+            weights(),
+            cfg.getHeads(),
+            qIn,
+            kvIn,
+            b,
+            tq,
+            tk,
+            bias,
+            cfg.getAttentionDropout(),
+            training,
+            att);
+    dropMask = training ? TensorOps.dropoutMask(dataType, cfg.getDropout(), b * tq, d) : null;
+    INDArray r = TensorOps.applyMask(a, dropMask).addi(x2);
+    INDArray out = cfg.isPreNorm() ? r : norm(r, ln);
+    return out.reshape('c', b, tq, d);
+  }
+
+  @Override
+  protected INDArray[] backward(INDArray dOut) {
+    int d = cfg.getDModel();
+    INDArray dOut2 = dOut.reshape('c', b * tq, d);
+    INDArray gGamma = grads.get("gamma");
+    INDArray gBeta = grads.get("beta");
+    INDArray dR =
+        cfg.isPreNorm()
+            ? dOut2
+            : TensorOps.layerNormBackward(dOut2, ln[0], param("gamma"), gGamma, gBeta);
+    INDArray dA = TensorOps.applyMask(dR, dropMask);
+    INDArray[] dIn = MultiHeadAttention.backward(weights(), grads, cfg.getHeads(), att, dA);
+    INDArray dX = dR.dup('c');
+    if (cfg.isCross()) {
+      INDArray dQ =
+          cfg.isPreNorm()
+              ? TensorOps.layerNormBackward(dIn[0], ln[0], param("gamma"), gGamma, gBeta)
+              : dIn[0];
+      dX.addi(dQ);
+      return new INDArray[] {dX.reshape('c', b, tq, d), dIn[1].reshape('c', b, tk, d)};
+    }
+    INDArray dSelf = dIn[0].addi(dIn[1]);
+    if (cfg.isPreNorm()) {
+      dSelf = TensorOps.layerNormBackward(dSelf, ln[0], param("gamma"), gGamma, gBeta);
+    }
+    dX.addi(dSelf);
+    return new INDArray[] {dX.reshape('c', b, tq, d)};
+  }
+
+  @Override
+  protected void clearCache() {
+    att = null;
+    ln = null;
+    dropMask = null;
+  }
+
+  // ---------------------------------------------------------------- incremental decoding
+
+  /**
+   * Projects the encoder output once for encoder-decoder attention: {K, V} [B·h, S, d_k] from
+   * memory [B, S, d_model].
+   */
+  public INDArray[] memoryKeyValues(INDArray memory) {
+    long bb = memory.size(0);
+    long s = memory.size(1);
+    return MultiHeadAttention.projectKeyValue(
+        weights(), memory.reshape('c', bb * s, cfg.getDModel()), bb, s, cfg.getHeads());
+  }
+
+  /**
+   * One inference step of this sub-layer for the newest target position(s).
+   *
+   * @param x [B, Tq, d_model] new query positions (usually Tq = 1)
+   * @param kv for self-attention: the cache {K, V} of earlier positions ([B·h, t, d_k], or null at
+   *     the first step), extended in place with this step's keys/values; for cross-attention: the
+   *     encoder's {K, V} from {@link #memoryKeyValues}
+   * @param keyMask [B, Tk] source mask for cross-attention, null for self-attention
+   * @return [B, Tq, d_model]
+   */
+  public INDArray step(INDArray x, INDArray[] kv, INDArray keyMask) {
+    int d = cfg.getDModel();
+    int h = cfg.getHeads();
+    long bb = x.size(0);
+    long q = x.size(1);
+    INDArray x2 = x.reshape('c', bb * q, d);
+    INDArray qIn = cfg.isPreNorm() ? norm(x2, null) : x2;
+    INDArray query = MultiHeadAttention.projectQuery(weights(), qIn, bb, q, h);
+    INDArray k;
+    INDArray v;
+    if (cfg.isCross()) {
+      k = kv[0];
+      v = kv[1];
+    } else {
+      INDArray[] nkv = MultiHeadAttention.projectKeyValue(weights(), qIn, bb, q, h);
+      k = kv[0] == null ? nkv[0] : Nd4j.concat(1, kv[0], nkv[0]);
+      v = kv[1] == null ? nkv[1] : Nd4j.concat(1, kv[1], nkv[1]);
+      kv[0] = k;
+      kv[1] = v;
+    }
+    long tkk = k.size(1);
+    INDArray bias =
+        MultiHeadAttention.maskBias(keyMask, bb, q, tkk, cfg.isCausal() && q > 1, dataType);
+    INDArray a =
+        MultiHeadAttention.attend(weights(), query, k, v, bias, bb, q, tkk, h, 0, false, null);
+    INDArray r = a.addi(x2);
+    INDArray out = cfg.isPreNorm() ? r : norm(r, null);
+    return out.reshape('c', bb, q, d);
+  }
+}

@@ -1,0 +1,114 @@
+package org.sparknmt.model.layers;
+
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.LossLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+
+/**
+ * Runtime of {@link SequenceLossLayer}. Score = Σ_tokens loss / number of real target tokens; the
+ * gradient is that score's exact gradient (no further division by the minibatch size happens, since
+ * this layer has no parameters and the vertices opt out of it).
+ */
+@SuppressWarnings("overrides") // DL4J: BaseGraphVertex.setInputs(INDArray[]) vs
+// GraphVertex.setInputs(INDArray...)
+public class SequenceLossLayerImpl extends LossLayer {
+  private static final long serialVersionUID = 1L;
+
+  public SequenceLossLayerImpl(NeuralNetConfiguration conf, DataType dataType) {
+    super(conf, dataType);
+  }
+
+  private ILossFunction loss() {
+    return ((SequenceLossLayer) conf().getLayer()).getLossFn();
+  }
+
+  private INDArray logits2d() {
+    return input.reshape('c', input.size(0) * input.size(1), input.size(2));
+  }
+
+  private INDArray labels2d() {
+    if (labels.rank() != 3 || labels.size(1) != 1) {
+      throw new IllegalArgumentException(
+          "labels must be decoder output ids [B, 1, T], got " + labels.shapeInfoToString());
+    }
+    if (labels.size(0) != input.size(0) || labels.size(2) != input.size(1)) {
+      throw new IllegalArgumentException(
+          "labels [B, 1, T] do not match the decoder input: labels "
+              + java.util.Arrays.toString(labels.shape())
+              + ", logits "
+              + java.util.Arrays.toString(input.shape()));
+    }
+    return labels.reshape('c', labels.size(0) * labels.size(2), 1);
+  }
+
+  private INDArray mask2d() {
+    return maskArray == null ? null : maskArray.reshape('c', maskArray.length(), 1);
+  }
+
+  private double tokens() {
+    return maskArray == null
+        ? (double) input.size(0) * input.size(1)
+        : Math.max(1.0, maskArray.sumNumber().doubleValue());
+  }
+
+  @Override
+  public double computeScore(double fullNetRegTerm, boolean training, LayerWorkspaceMgr mgr) {
+    if (input == null || labels == null) {
+      throw new IllegalStateException("cannot compute the score without input and labels");
+    }
+    double sum = loss().computeScore(labels2d(), logits2d(), null, mask2d(), false);
+    score = sum / tokens() + fullNetRegTerm;
+    return score;
+  }
+
+  /** Per sentence: summed token loss / real tokens of the sentence, [B, 1]. */
+  @Override
+  public INDArray computeScoreForExamples(double fullNetRegTerm, LayerWorkspaceMgr mgr) {
+    long b = input.size(0);
+    long t = input.size(1);
+    INDArray rows = loss().computeScoreArray(labels2d(), logits2d(), null, mask2d());
+    INDArray perSentence = rows.reshape('c', b, t).sum(true, 1);
+    INDArray counts =
+        maskArray == null
+            ? perSentence.ulike().assign(t)
+            : maskArray.castTo(perSentence.dataType()).sum(true, 1);
+    INDArray out = perSentence.divi(counts.addi(counts.eq(0).castTo(counts.dataType())));
+    if (fullNetRegTerm != 0) {
+      out.addi(fullNetRegTerm);
+    }
+    return mgr.leverageTo(ArrayType.ACTIVATIONS, out);
+  }
+
+  @Override
+  public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+    INDArray g = loss().computeGradient(labels2d(), logits2d(), null, mask2d()).divi(tokens());
+    INDArray delta = g.reshape('c', input.size(0), input.size(1), input.size(2));
+    return new Pair<>(new DefaultGradient(), mgr.leverageTo(ArrayType.ACTIVATION_GRAD, delta));
+  }
+
+  @Override
+  public void computeGradientAndScore(LayerWorkspaceMgr mgr) {
+    gradient = backpropGradient(null, mgr).getFirst();
+    computeScore(0, true, mgr);
+  }
+
+  /** Softmax probabilities [B, T, V]. */
+  @Override
+  public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+    INDArray p = org.sparknmt.model.layers.TensorOps.softmaxLastDim(input.dup('c'));
+    return mgr.leverageTo(ArrayType.ACTIVATIONS, p);
+  }
+
+  @Override
+  public void clear() {
+    labels = null; // LossLayer.clear() would destroy the caller's label buffer
+    super.clear();
+  }
+}

@@ -1,0 +1,146 @@
+package org.sparknmt.model;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.deeplearning4j.gradientcheck.GradientCheckUtil;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.NoOp;
+import org.sparknmt.model.layers.AttentionSublayer;
+import org.sparknmt.model.layers.FeedForwardSublayer;
+import org.sparknmt.model.layers.LayerNormVertex;
+import org.sparknmt.model.layers.OutputProjection;
+import org.sparknmt.model.layers.SequenceLossLayer;
+import org.sparknmt.model.layers.TokenEmbedding;
+import org.sparknmt.model.layers.TransformerVertex;
+
+/**
+ * DL4J gradient checks (double precision, central differences) of every custom vertex and of tiny
+ * full models. Shapes: d_model 8, h 2, d_ff 16, V 10, S ≤ 4, T ≤ 5, padded batches.
+ */
+class GradientCheckTest {
+  private static final int V = 10;
+  private static final int D = 8;
+
+  @BeforeAll
+  static void doubles() {
+    Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+  }
+
+  private static MultiDataSet batch() {
+    return Batches.random(7, V, new int[] {4, 2}, new int[] {5, 3}, DataType.DOUBLE);
+  }
+
+  private static boolean check(ComputationGraph g, MultiDataSet mds) {
+    return check(g, mds, 0);
+  }
+
+  /** maxPerParam &gt; 0 checks that many entries of each parameter array (full models). */
+  private static boolean check(ComputationGraph g, MultiDataSet mds, int maxPerParam) {
+    return GradientCheckUtil.checkGradients(
+        new GradientCheckUtil.GraphConfig()
+            .subset(maxPerParam > 0)
+            .maxPerParam(maxPerParam)
+            .net(g)
+            .inputs(mds.getFeatures())
+            .labels(mds.getLabels())
+            .inputMask(mds.getFeaturesMaskArrays())
+            .labelMask(mds.getLabelsMaskArrays())
+            .epsilon(1e-6)
+            .maxRelError(1e-4)
+            .minAbsoluteError(1e-9)
+            .print(GradientCheckUtil.PrintMode.FAILURES_ONLY));
+  }
+
+  /** src, tgt → own embeddings → vertex under test (on tgt, or tgt + src) → projection → loss. */
+  private static ComputationGraph harness(TransformerVertex v, boolean twoInputs) {
+    ComputationGraphConfiguration.GraphBuilder b =
+        new NeuralNetConfiguration.Builder()
+            .seed(3)
+            .dataType(DataType.DOUBLE)
+            .updater(new NoOp())
+            .trainingWorkspaceMode(WorkspaceMode.NONE)
+            .inferenceWorkspaceMode(WorkspaceMode.NONE)
+            .graphBuilder()
+            .addInputs("src", "tgt")
+            .addVertex("srcEmb", new TokenEmbedding(V, D, 0, null), "src")
+            .addVertex("tgtEmb", new TokenEmbedding(V, D, 0, null), "tgt");
+    if (twoInputs) {
+      b.addVertex("test", v, "tgtEmb", "srcEmb");
+      b.addVertex("gen", new OutputProjection(D, V), "test");
+    } else {
+      // the source branch joins through a cross-attention so that every input is used
+      b.addVertex("test", v, "tgtEmb");
+      b.addVertex("join", new AttentionSublayer(D, 2, false, true, false, 0, 0), "test", "srcEmb");
+      b.addVertex("gen", new OutputProjection(D, V), "join");
+    }
+    b.addLayer("out", SequenceLossLayer.of(0.1), "gen").setOutputs("out");
+    ComputationGraph g = new ComputationGraph(b.build());
+    g.init();
+    return g;
+  }
+
+  @Test
+  void encoderSelfAttentionPostNorm() {
+    assertTrue(
+        check(harness(new AttentionSublayer(D, 2, false, false, false, 0, 0), false), batch()));
+  }
+
+  @Test
+  void causalSelfAttentionPreNorm() {
+    assertTrue(
+        check(harness(new AttentionSublayer(D, 2, true, false, true, 0, 0), false), batch()));
+  }
+
+  @Test
+  void crossAttentionPostAndPreNorm() {
+    assertTrue(
+        check(harness(new AttentionSublayer(D, 2, false, true, false, 0, 0), true), batch()));
+    assertTrue(check(harness(new AttentionSublayer(D, 2, false, true, true, 0, 0), true), batch()));
+  }
+
+  @Test
+  void feedForwardPostAndPreNorm() {
+    assertTrue(check(harness(new FeedForwardSublayer(D, 16, false, 0), false), batch()));
+    assertTrue(check(harness(new FeedForwardSublayer(D, 16, true, 0), false), batch()));
+  }
+
+  @Test
+  void finalLayerNorm() {
+    assertTrue(check(harness(new LayerNormVertex(D), false), batch()));
+  }
+
+  private static ModelConfig tiny(boolean preNorm, boolean tied) {
+    return new ModelConfig.Builder()
+        .vocabSize(V)
+        .dModel(D)
+        .heads(2)
+        .layers(1)
+        .dFF(16)
+        .dropout(0)
+        .labelSmoothing(0.1)
+        .preNorm(preNorm)
+        .tiedEmbeddings(tied)
+        .build();
+  }
+
+  @Test
+  void fullModelPostNormTiedEmbeddings() {
+    ComputationGraph g = TransformerFactory.build(tiny(false, true), DataType.DOUBLE, new NoOp());
+    assertTrue(check(g, batch(), 12));
+  }
+
+  @Test
+  void fullModelPreNormUntiedTwoLayers() {
+    ModelConfig cfg = tiny(true, false).toBuilder().layers(2).build();
+    ComputationGraph g = TransformerFactory.build(cfg, DataType.DOUBLE, new NoOp());
+    assertTrue(check(g, batch(), 6));
+  }
+}
