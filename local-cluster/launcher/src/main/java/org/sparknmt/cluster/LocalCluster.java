@@ -1,6 +1,5 @@
 package org.sparknmt.cluster;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -881,6 +880,6 @@ public final class LocalCluster implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "LocalCluster[" + masterUrl() + ", " + hdfsUri() + ", " + workDir + File.separator + "]";
+    return "LocalCluster[" + masterUrl() + ", " + hdfsUri() + ", " + workDir + "]";
   }
 }

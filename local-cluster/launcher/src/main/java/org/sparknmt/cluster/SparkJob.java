@@ -78,8 +78,9 @@ public final class SparkJob {
     return List.copyOf(args);
   }
 
+  /** The Spark properties in the order they were set. */
   public Map<String, String> conf() {
-    return Map.copyOf(conf);
+    return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(conf));
   }
 
   public String javaOptions() {
@@ -96,17 +97,6 @@ public final class SparkJob {
 
   public Duration timeout() {
     return timeout;
-  }
-
-  /** {@code --conf} pairs in insertion order. */
-  List<String> confArgs() {
-    List<String> out = new ArrayList<>();
-    conf.forEach(
-        (k, v) -> {
-          out.add("--conf");
-          out.add(k + "=" + v);
-        });
-    return out;
   }
 
   /** The result of a client-mode submission: SparkSubmit's exit code and its log. */
