@@ -3,12 +3,13 @@ package org.sparknmt.jobs;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparknmt.prep.InputError;
 import picocli.CommandLine;
 
 /**
- * Runs a picocli job command with one error policy for every job: a {@link UserError} anywhere in
- * the cause chain prints "error: message" and exits 2; anything else is logged with its stack trace
- * and exits 1; usage errors exit 2 with picocli's message.
+ * Runs a picocli job command with one error policy for every job: a {@link UserError} or {@link
+ * InputError} anywhere in the cause chain prints "error: message" and exits 2; anything else is
+ * logged with its stack trace and exits 1; usage errors exit 2 with picocli's message.
  */
 public final class Cli {
   public static final int EXIT_OK = 0;
@@ -25,7 +26,7 @@ public final class Cli {
     cl.setExitCodeExceptionMapper(Cli::exitCode);
     cl.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
-          UserError user = userError(ex);
+          RuntimeException user = userError(ex);
           if (user != null) {
             cmd.getErr().println("error: " + user.getMessage());
           } else {
@@ -51,11 +52,14 @@ public final class Cli {
     return userError(ex) != null ? EXIT_USER_ERROR : EXIT_FAILURE;
   }
 
-  /** The first {@link UserError} in the cause chain (Spark wraps task failures), or null. */
-  public static UserError userError(Throwable ex) {
+  /**
+   * The first user-caused failure in the cause chain (Spark wraps task failures): a {@link
+   * UserError}, or data-prep's {@link InputError} (bad input data), or null.
+   */
+  public static RuntimeException userError(Throwable ex) {
     for (Throwable t = ex; t != null; t = t.getCause()) {
-      if (t instanceof UserError u) {
-        return u;
+      if (t instanceof UserError || t instanceof InputError) {
+        return (RuntimeException) t;
       }
       if (t.getCause() == t) {
         break;

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The README's main command: the whole pipeline (prepare -> BPE -> shard -> train -> evaluate ->
+# sample translations) on the bundled Bible corpus, in Spark local mode on the local filesystem.
+#   deploy/run-pipeline.sh                 Spark local mode, files under runs/bible
+#   deploy/run-pipeline.sh --cluster       the same job submitted with spark-submit to a local
+#                                          standalone Spark cluster + HDFS (started, then stopped)
+# Extra arguments are passed to the job, e.g. --set sparknmt.train.epochs=1.
+# Re-running continues where it stopped: finished steps are reused, training resumes from its
+# newest checkpoint. Delete the work directory (runs/bible) to start over.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+APP_JAR=$ROOT/spark-jobs/target/sparknmt-app.jar
+SPARK_JARS=$ROOT/local-cluster/spark-home/target/spark-home/jars
+DATA=$ROOT/data/bible-en-es
+
+mode=local
+if [ "${1:-}" = "--cluster" ]; then mode=cluster; shift; fi
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n 2,9p "$0"; exit 0; fi
+
+if [ ! -f "$APP_JAR" ] || ! compgen -G "$SPARK_JARS/*.jar" >/dev/null; then
+  echo "[run-pipeline] building (first run: downloads ~1 GB from Maven Central) ..." >&2
+  mvn -B -q -ntp -DskipTests install
+fi
+
+corpus_args=(--source "$DATA/train.en.gz" --target "$DATA/train.es.gz"
+  --dev-source "$DATA/dev.en.gz" --dev-target "$DATA/dev.es.gz"
+  --test-source "$DATA/test.en.gz" --test-target "$DATA/test.es.gz")
+
+if [ "$mode" = local ]; then
+  WORK=${SPARKNMT_WORK:-$ROOT/runs/bible}
+  JAVA_OPTS=$(java -cp "$APP_JAR" org.sparknmt.jobs.JvmOptions)
+  # One training worker using both cores (OMP_NUM_THREADS=2): on a 2-core machine that is faster
+  # than two workers averaging parameters (docs/BENCHMARKS.md).
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} SPARK_LOCAL_IP=127.0.0.1
+  # shellcheck disable=SC2086
+  exec java -Xmx6g $JAVA_OPTS -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" \
+    -cp "$APP_JAR:$SPARK_JARS/*" org.sparknmt.jobs.PipelineJob \
+    --conf "$ROOT/conf/bible.conf" "${corpus_args[@]}" --work "$WORK" "$@"
+fi
+
+# --cluster: the same job through spark-submit on a local standalone cluster with HDFS.
+CLUSTER=$ROOT/deploy/local-cluster.sh
+"$CLUSTER" status >/dev/null 2>&1 || "$CLUSTER" start --workers 2 --worker-memory 3g
+"$CLUSTER" hdfs -mkdir -p /sparknmt/data
+"$CLUSTER" hdfs -put -f "$DATA"/*.gz /sparknmt/data/
+hdfs_args=(--source /sparknmt/data/train.en.gz --target /sparknmt/data/train.es.gz
+  --dev-source /sparknmt/data/dev.en.gz --dev-target /sparknmt/data/dev.es.gz
+  --test-source /sparknmt/data/test.en.gz --test-target /sparknmt/data/test.es.gz)
+"$CLUSTER" submit --driver-memory 3g \
+  --conf "spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties" \
+  --class org.sparknmt.jobs.PipelineJob \
+  --conf "$ROOT/conf/bible.conf" --conf "$ROOT/conf/bible-cluster.conf" \
+  "${hdfs_args[@]}" --work /sparknmt/runs/bible "$@"

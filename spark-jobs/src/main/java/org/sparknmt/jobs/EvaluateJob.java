@@ -1,0 +1,153 @@
+package org.sparknmt.jobs;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparknmt.jobs.config.ConfigOptions;
+import org.sparknmt.jobs.config.Settings;
+import org.sparknmt.jobs.decode.ClusterTranslation;
+import org.sparknmt.jobs.decode.Decoding;
+import org.sparknmt.jobs.prep.PrepConfig;
+import org.sparknmt.jobs.store.HadoopFiles;
+import org.sparknmt.jobs.store.ModelBundle;
+import org.sparknmt.model.metrics.Bleu;
+import org.sparknmt.model.metrics.BleuScore;
+import org.sparknmt.model.metrics.Chrf;
+import org.sparknmt.model.metrics.ChrfScore;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import scala.Tuple2;
+
+/**
+ * {@code spark-submit --class org.sparknmt.jobs.EvaluateJob app.jar (--bundle URI | --models URI
+ * --name N) (--shards URI [--set test] | --source URI --reference URI) --out URI}: decodes a test
+ * set on the cluster with the configured search (beam 4, length penalty 0.6 by default) and writes
+ * {@code hypotheses.txt} (input order) and {@code metrics.json} (sacreBLEU BLEU and chrF with their
+ * signatures) to {@code --out}.
+ */
+@Command(
+    name = "evaluate",
+    mixinStandardHelpOptions = true,
+    description = "Decode a test set with a model bundle and score it (BLEU, chrF).")
+public final class EvaluateJob implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
+
+  @Mixin ConfigOptions conf = new ConfigOptions();
+
+  @ArgGroup(exclusive = false, multiplicity = "1")
+  TranslateJob.BundleOptions model = new TranslateJob.BundleOptions();
+
+  @Option(names = "--shards", description = "Shard directory whose evaluation set to use")
+  URI shards;
+
+  @Option(names = "--set", defaultValue = "test", description = "Evaluation set of --shards")
+  String set;
+
+  @Option(names = "--source", description = "Source text (one sentence per line)")
+  URI source;
+
+  @Option(names = "--reference", description = "Reference text, line-aligned with --source")
+  URI reference;
+
+  @Option(names = "--out", required = true, description = "Output directory")
+  URI out;
+
+  public static void main(String[] args) {
+    Cli.main(new EvaluateJob(), args);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Settings settings = Settings.load(conf);
+    URI src = source;
+    URI ref = reference;
+    if (shards != null) {
+      src = new Path(new Path(shards), set + "/source.txt").toUri();
+      ref = new Path(new Path(shards), set + "/reference.txt").toUri();
+    } else if (src == null || ref == null) {
+      throw new UserError("give --shards URI [--set NAME], or --source URI and --reference URI");
+    }
+    try (SparkSession spark = Sessions.create(settings, "evaluate")) {
+      JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      Configuration hadoop = sc.hadoopConfiguration();
+      ModelBundle bundle = model.open(hadoop);
+      Map<String, Object> metrics = evaluate(sc, settings, bundle, src, ref, out);
+      LOG.info("{}", metrics);
+    }
+    return Cli.EXIT_OK;
+  }
+
+  /** Decodes {@code src} on the cluster, scores against {@code ref}, writes both to {@code out}. */
+  public static Map<String, Object> evaluate(
+      JavaSparkContext sc, Settings settings, ModelBundle bundle, URI src, URI ref, URI out)
+      throws java.io.IOException {
+    Configuration hadoop = sc.hadoopConfiguration();
+    List<String> refs = sc.textFile(ref.toString()).collect();
+    JavaPairRDD<Long, String> lines =
+        JavaPairRDD.fromJavaRDD(
+            sc.textFile(src.toString()).zipWithIndex().map(t -> new Tuple2<>(t._2(), t._1())));
+    long n = lines.count();
+    if (n != refs.size()) {
+      throw new UserError(
+          "source " + src + " has " + n + " lines but reference " + ref + " has " + refs.size());
+    }
+    long t0 = System.nanoTime();
+    sc.setJobGroup("sparknmt-evaluate", "decode " + n + " sentences of " + src, false);
+    List<String> hyps =
+        ClusterTranslation.translate(
+                sc,
+                lines,
+                bundle.uri(),
+                Decoding.forBundle(settings, bundle),
+                PrepConfig.from(settings).normalizer())
+            .sortByKey()
+            .values()
+            .collect();
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    BleuScore bleu = Bleu.sacreBleu().corpusScoreSingleRef(hyps, refs);
+    ChrfScore chrf = Chrf.sacreBleu().corpusScoreSingleRef(hyps, refs);
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    metrics.put("bundle", bundle.uri().toString());
+    metrics.put("source", src.toString());
+    metrics.put("reference", ref.toString());
+    metrics.put("sentences", n);
+    metrics.put("bleu", bleu.score());
+    metrics.put("bleuSignature", bleu.signature());
+    metrics.put("bleuDetails", bleu.format());
+    metrics.put("chrf", chrf.score());
+    metrics.put("chrfSignature", chrf.signature());
+    metrics.put("decodeSeconds", seconds);
+    metrics.put("sentencesPerSecond", n / seconds);
+    FileSystem fs = FileSystem.get(out, hadoop);
+    Path dir = fs.makeQualified(new Path(out));
+    HadoopFiles.mkdirs(fs, dir);
+    HadoopFiles.replaceWithString(
+        fs, hadoop, new Path(dir, "hypotheses.txt"), String.join("\n", hyps) + "\n");
+    HadoopFiles.replaceWithString(
+        fs,
+        hadoop,
+        new Path(dir, "metrics.json"),
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(metrics));
+    LOG.info(
+        "{} sentences in {} s: {} | {}",
+        n,
+        String.format("%.1f", seconds),
+        bleu.format(),
+        String.format("chrF2 = %.2f", chrf.score()));
+    return metrics;
+  }
+}

@@ -1,0 +1,134 @@
+package org.sparknmt.jobs;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.sparknmt.jobs.config.ConfigOptions;
+import org.sparknmt.jobs.config.Settings;
+import org.sparknmt.jobs.decode.Decoding;
+import org.sparknmt.jobs.prep.PrepConfig;
+import org.sparknmt.jobs.prep.PreparePipeline;
+import org.sparknmt.jobs.store.ModelBundle;
+import org.sparknmt.jobs.store.ModelStore;
+import org.sparknmt.jobs.train.TrainPipeline;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The whole pipeline in one Spark application — prepare (clean, BPE, shard) → train → evaluate on
+ * the test split → print BLEU/chrF, where the bundle and report are, and a few sample translations.
+ * Every step is idempotent: a re-run reuses finished steps (shards, a finished training run) and
+ * resumes an interrupted training run from its last checkpoint.
+ *
+ * <pre>
+ * PipelineJob --source train.en.gz --target train.es.gz --dev-source … --test-source … --work DIR
+ * </pre>
+ */
+@Command(
+    name = "pipeline",
+    mixinStandardHelpOptions = true,
+    description = "Prepare, train, evaluate and sample-translate in one run.")
+public final class PipelineJob implements Callable<Integer> {
+  @Mixin ConfigOptions conf = new ConfigOptions();
+
+  @Option(names = "--source", required = true, description = "Training source text")
+  String source;
+
+  @Option(names = "--target", required = true, description = "Training target text")
+  String target;
+
+  @Option(names = "--dev-source", required = true)
+  String devSource;
+
+  @Option(names = "--dev-target", required = true)
+  String devTarget;
+
+  @Option(names = "--test-source", required = true)
+  String testSource;
+
+  @Option(names = "--test-target", required = true)
+  String testTarget;
+
+  @Option(names = "--work", required = true, description = "Work directory (any Hadoop URI)")
+  URI work;
+
+  @Option(names = "--name", defaultValue = "default", description = "Model name in the store")
+  String name;
+
+  @Option(names = "--samples", defaultValue = "5", description = "Test sentences to show")
+  int samples;
+
+  public static void main(String[] args) {
+    Cli.main(new PipelineJob(), args);
+  }
+
+  private String child(String rel) {
+    return new Path(new Path(work), rel).toString();
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    List<String> overrides = new ArrayList<>(conf.overrides());
+    overrides.add("sparknmt.data.source=\"" + source + "\"");
+    overrides.add("sparknmt.data.target=\"" + target + "\"");
+    overrides.add("sparknmt.data.dev.source=\"" + devSource + "\"");
+    overrides.add("sparknmt.data.dev.target=\"" + devTarget + "\"");
+    overrides.add("sparknmt.data.test.source=\"" + testSource + "\"");
+    overrides.add("sparknmt.data.test.target=\"" + testTarget + "\"");
+    overrides.add("sparknmt.data.output=\"" + child("data") + "\"");
+    Settings settings = Settings.load(new ConfigOptions(conf.files(), overrides));
+    try (SparkSession spark = Sessions.create(settings, "pipeline")) {
+      JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      URI shards = new Path(child("data/shards")).toUri();
+      FileSystem fs = FileSystem.get(shards, sc.hadoopConfiguration());
+      if (fs.exists(new Path(new Path(shards), "manifest.json"))) {
+        System.err.println("[pipeline] shards exist, skipping prepare: " + shards);
+      } else {
+        new PreparePipeline(PrepConfig.from(settings)).run(spark, PreparePipeline.STEPS);
+      }
+      URI models = new Path(child("models")).toUri();
+      ModelBundle bundle =
+          new TrainPipeline(settings, shards, new Path(child("run")).toUri(), models, name)
+              .run(spark);
+      ModelStore.at(models, sc.hadoopConfiguration()).promote(name, bundle.version());
+      URI evalDir = new Path(child("eval/" + bundle.version())).toUri();
+      Map<String, Object> metrics =
+          EvaluateJob.evaluate(
+              sc,
+              settings,
+              bundle,
+              new Path(new Path(shards), "test/source.txt").toUri(),
+              new Path(new Path(shards), "test/reference.txt").toUri(),
+              evalDir);
+      List<String> testSources = sc.textFile(shards + "/test/source.txt").take(samples);
+      List<String> testRefs = sc.textFile(shards + "/test/reference.txt").take(samples);
+      List<String> hyps =
+          Decoding.forBundle(settings, bundle).translate(bundle.loadModel(false), testSources);
+      StringBuilder out = new StringBuilder();
+      out.append("\n==== sparknmt pipeline finished ====\n");
+      out.append(
+          String.format(
+              "test BLEU  %.2f  (%s)%n", metrics.get("bleu"), metrics.get("bleuSignature")));
+      out.append(
+          String.format(
+              "test chrF  %.2f  (%s)%n", metrics.get("chrf"), metrics.get("chrfSignature")));
+      out.append("model bundle: ").append(bundle.uri()).append('\n');
+      out.append("training report: ").append(child("run/report/index.html")).append('\n');
+      out.append("test hypotheses + metrics: ").append(evalDir).append('\n');
+      for (int i = 0; i < hyps.size(); i++) {
+        out.append("\nsource:      ").append(testSources.get(i));
+        out.append("\nreference:   ").append(testRefs.get(i));
+        out.append("\ntranslation: ").append(hyps.get(i)).append('\n');
+      }
+      System.out.println(out);
+    }
+    return Cli.EXIT_OK;
+  }
+}

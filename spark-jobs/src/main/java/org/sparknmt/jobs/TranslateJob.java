@@ -1,0 +1,124 @@
+package org.sparknmt.jobs;
+
+import java.net.URI;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparknmt.jobs.config.ConfigOptions;
+import org.sparknmt.jobs.config.Settings;
+import org.sparknmt.jobs.decode.ClusterTranslation;
+import org.sparknmt.jobs.decode.Decoding;
+import org.sparknmt.jobs.prep.PrepConfig;
+import org.sparknmt.jobs.store.ModelBundle;
+import org.sparknmt.jobs.store.ModelStore;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import scala.Tuple2;
+
+/**
+ * {@code spark-submit --class org.sparknmt.jobs.TranslateJob app.jar (--bundle URI | --models URI
+ * --name NAME) --input URI --output URI}: translates every line of a text file or directory on the
+ * cluster with a model bundle (the champion by default). The output directory has one line per
+ * input line, in input order (part files in order); an empty input line gives an empty output line;
+ * a line longer than the model's maximum length is cut to it. Written to a temporary directory and
+ * renamed into place when complete.
+ */
+@Command(
+    name = "translate",
+    mixinStandardHelpOptions = true,
+    description = "Batch-translate text files with a model bundle on the cluster.")
+public final class TranslateJob implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(TranslateJob.class);
+
+  @Mixin ConfigOptions conf = new ConfigOptions();
+
+  @ArgGroup(exclusive = false, multiplicity = "1")
+  BundleOptions model = new BundleOptions();
+
+  @Option(
+      names = "--input",
+      required = true,
+      description = "Text file or directory (any Hadoop URI)")
+  URI input;
+
+  @Option(names = "--output", required = true, description = "Output directory (must not exist)")
+  URI output;
+
+  public static void main(String[] args) {
+    Cli.main(new TranslateJob(), args);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Settings settings = Settings.load(conf);
+    try (SparkSession spark = Sessions.create(settings, "translate")) {
+      JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      ModelBundle bundle = model.open(sc.hadoopConfiguration());
+      FileSystem fs = FileSystem.get(output, sc.hadoopConfiguration());
+      Path out = fs.makeQualified(new Path(output));
+      if (fs.exists(out)) {
+        throw new UserError("output " + out + " already exists; choose a new directory");
+      }
+      Path in = new Path(input);
+      if (!in.getFileSystem(sc.hadoopConfiguration()).exists(in)) {
+        throw new UserError("input " + input + " does not exist");
+      }
+      Decoding decoding = Decoding.forBundle(settings, bundle);
+      JavaPairRDD<Long, String> lines =
+          JavaPairRDD.fromJavaRDD(
+              sc.textFile(input.toString()).zipWithIndex().map(t -> new Tuple2<>(t._2(), t._1())));
+      long n = lines.count();
+      LOG.info("translating {} lines of {} with {}", n, input, bundle.uri());
+      Path temp = new Path(out.getParent(), "." + out.getName() + ".tmp-" + System.nanoTime());
+      ClusterTranslation.translate(
+              sc, lines, bundle.uri(), decoding, PrepConfig.from(settings).normalizer())
+          .sortByKey()
+          .values()
+          .saveAsTextFile(temp.toString());
+      if (!fs.rename(temp, out)) {
+        throw new UserError("could not rename " + temp + " to " + out);
+      }
+      LOG.info("wrote {} translations to {}", n, out);
+    }
+    return Cli.EXIT_OK;
+  }
+
+  /** Which bundle: an explicit version directory, or the champion of a name in a model store. */
+  static final class BundleOptions {
+    @Option(names = "--bundle", description = "Model bundle directory (a version)")
+    URI bundle;
+
+    @Option(names = "--models", description = "Model store root (with --name: its champion)")
+    URI models;
+
+    @Option(names = "--name", defaultValue = "default", description = "Model name")
+    String name;
+
+    ModelBundle open(org.apache.hadoop.conf.Configuration hadoop) {
+      if (bundle != null) {
+        return ModelBundle.open(bundle, hadoop);
+      }
+      if (models == null) {
+        throw new UserError("give --bundle URI or --models URI [--name NAME]");
+      }
+      ModelStore store = ModelStore.at(models, hadoop);
+      return store
+          .champion(name)
+          .or(
+              () -> {
+                var versions = store.versions(name);
+                return versions.isEmpty()
+                    ? java.util.Optional.empty()
+                    : java.util.Optional.of(store.open(name, versions.get(versions.size() - 1)));
+              })
+          .orElseThrow(() -> new UserError("no model named '" + name + "' under " + models));
+    }
+  }
+}

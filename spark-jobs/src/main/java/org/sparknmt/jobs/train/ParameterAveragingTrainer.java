@@ -1,0 +1,234 @@
+package org.sparknmt.jobs.train;
+
+import java.util.List;
+import java.util.Optional;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparknmt.jobs.report.MetricsRecord;
+import org.sparknmt.jobs.report.TrainingReport;
+import org.sparknmt.jobs.store.Checkpoint;
+import org.sparknmt.jobs.store.CheckpointStore;
+import org.sparknmt.jobs.store.TrainingState;
+
+/**
+ * The training loop: dl4j-spark parameter averaging over the shard's batch files, split by split,
+ * with checkpoints, validation, early stopping and progress between splits.
+ *
+ * <p>Each split is one {@code fitPathsMultiDataSet} call over {@link EpochPlan#split}: the workers
+ * load their batch files (each exactly {@code batchSizePerWorker} pairs, so dl4j-spark's
+ * re-batching keeps the length buckets intact), fit {@code averagingFrequency} minibatches, and the
+ * driver averages parameters and Adam's moments ({@code saveUpdater(true)}). The driver's graph
+ * holds the averaged model after every split, which is what checkpoints save. A run is resumed from
+ * {@link TrainingState} (epoch, next split): the same data order continues where it stopped.
+ */
+public final class ParameterAveragingTrainer {
+  private static final Logger LOG = LoggerFactory.getLogger(ParameterAveragingTrainer.class);
+
+  private final JavaSparkContext sc;
+  private final TrainSettings settings;
+  private final EpochPlan plan;
+  private final int workers;
+  private final int batchSizePerWorker;
+  private final double targetTokensPerBatch;
+  private final ISchedule learningRate;
+  private final CheckpointStore checkpoints;
+  private final TrainingReport report;
+  private final Validator validator;
+
+  /**
+   * @param workers data-parallel workers (partitions trained at once)
+   * @param batchSizePerWorker sentence pairs in every batch file (from the shard manifest)
+   * @param targetTokensPerBatch mean real target tokens per batch file, for tokens/s
+   * @param learningRate the model's schedule, to report the LR at each step
+   */
+  public ParameterAveragingTrainer(
+      JavaSparkContext sc,
+      TrainSettings settings,
+      EpochPlan plan,
+      int workers,
+      int batchSizePerWorker,
+      double targetTokensPerBatch,
+      ISchedule learningRate,
+      CheckpointStore checkpoints,
+      TrainingReport report,
+      Validator validator) {
+    this.sc = sc;
+    this.settings = settings;
+    this.plan = plan;
+    this.workers = workers;
+    this.batchSizePerWorker = batchSizePerWorker;
+    this.targetTokensPerBatch = targetTokensPerBatch;
+    this.learningRate = learningRate;
+    this.checkpoints = checkpoints;
+    this.report = report;
+    this.validator = validator;
+  }
+
+  /** The dl4j-spark training master for this run. */
+  ParameterAveragingTrainingMaster trainingMaster() {
+    // Builder(numWorkers, examplesPerDataSetObject): passing numWorkers avoids dl4j-spark M2's NPE
+    // in fitPathsMultiDataSet for graphs (executeTrainingPathsHelper reads network == null).
+    return new ParameterAveragingTrainingMaster.Builder(workers, batchSizePerWorker)
+        .batchSizePerWorker(batchSizePerWorker)
+        .averagingFrequency(settings.averagingFrequency())
+        .workerPrefetchNumBatches(settings.workerPrefetch())
+        .saveUpdater(true)
+        .rddTrainingApproach(RDDTrainingApproach.Direct)
+        .repartionData(Repartition.Always)
+        .rngSeed(settings.seed())
+        .collectTrainingStats(false)
+        .build();
+  }
+
+  /**
+   * Trains from {@code start} until the last epoch or early stopping, and returns the final state
+   * (finished). The model is updated in place.
+   */
+  public TrainingState train(ComputationGraph model, TrainingState start) {
+    SparkComputationGraph sparkNet = new SparkComputationGraph(sc, model, trainingMaster());
+    TrainingState state = start;
+    int splits = plan.splitsPerEpoch();
+    long totalSplits = (long) settings.epochs() * splits;
+    long runStartNanos = System.nanoTime();
+    long wallBefore = start.wallTimeMillis();
+    long splitsDoneThisAttempt = 0;
+    LOG.info(
+        "Training: {} epochs x {} splits of <= {} batches ({} pairs each), {} workers,"
+            + " averaging every {} minibatches; starting at epoch {} split {}",
+        settings.epochs(),
+        splits,
+        plan.splitSize(),
+        batchSizePerWorker,
+        workers,
+        settings.averagingFrequency(),
+        start.epoch(),
+        start.nextSplit());
+
+    for (int epoch = start.epoch(); epoch < settings.epochs(); epoch++) {
+      int firstSplit = epoch == start.epoch() ? start.nextSplit() : 0;
+      for (int split = firstSplit; split < splits; split++) {
+        List<String> paths = plan.split(epoch, split);
+        String what =
+            String.format(
+                "epoch %d/%d split %d/%d", epoch + 1, settings.epochs(), split + 1, splits);
+        sc.setJobGroup("sparknmt-train", "train " + what, false);
+        long t0 = System.nanoTime();
+        JavaRDD<String> rdd = sc.parallelize(paths, Math.min(workers, paths.size()));
+        sparkNet.fitPathsMultiDataSet(rdd);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double loss = sparkNet.getScore();
+        long iteration = model.getConfiguration().getIterationCount();
+        double lr = learningRate.valueAt((int) iteration, epoch);
+        double tokensPerSec = paths.size() * targetTokensPerBatch / seconds;
+        splitsDoneThisAttempt++;
+        long doneSplits = (long) epoch * splits + split + 1;
+        double elapsed = (System.nanoTime() - runStartNanos) / 1e9;
+        double eta = elapsed / splitsDoneThisAttempt * (totalSplits - doneSplits);
+        long wallMillis = wallBefore + (long) (elapsed * 1000);
+        LOG.info(
+            "{}: {} examples, loss {}, lr {}, {} target tok/s, {}s; elapsed {}, ETA {}",
+            what,
+            paths.size() * batchSizePerWorker,
+            String.format("%.4f", loss),
+            String.format("%.3g", lr),
+            String.format("%.0f", tokensPerSec),
+            String.format("%.1f", seconds),
+            duration(elapsed),
+            duration(eta));
+        report.append(
+            MetricsRecord.train(
+                iteration, epoch, split, loss, lr, tokensPerSec, wallMillis / 1000.0));
+
+        boolean endOfEpoch = split == splits - 1;
+        int nextEpoch = endOfEpoch ? epoch + 1 : epoch;
+        int nextSplit = endOfEpoch ? 0 : split + 1;
+        state = state.at(nextEpoch, nextSplit, iteration, iteration).withWallTime(wallMillis);
+        boolean validateNow =
+            endOfEpoch
+                || (settings.validateEverySplits() > 0
+                    && (split + 1) % settings.validateEverySplits() == 0);
+        boolean stop = false;
+        String checkpointName = CheckpointStore.nameFor(iteration);
+        if (validateNow) {
+          sc.setJobGroup("sparknmt-validate", "validate after " + what, false);
+          Validator.Scores dev = validator.validate(model);
+          report.append(
+              MetricsRecord.dev(
+                  iteration,
+                  epoch,
+                  split,
+                  dev.loss(),
+                  dev.bleu(),
+                  dev.chrf(),
+                  wallMillis / 1000.0));
+          double score = settings.higherIsBetter() ? nullToNaN(dev.bleu()) : dev.loss();
+          LOG.info(
+              "validation after {}: dev loss {}, BLEU {}, chrF {}",
+              what,
+              String.format("%.4f", dev.loss()),
+              dev.bleu() == null ? "-" : String.format("%.2f", dev.bleu()),
+              dev.chrf() == null ? "-" : String.format("%.2f", dev.chrf()));
+          if (improves(score, state.bestScore())) {
+            state = state.withBest(score, checkpointName).withBadValidations(0);
+          } else {
+            state = state.withBadValidations(state.badValidations() + 1);
+            if (settings.patience() > 0 && state.badValidations() >= settings.patience()) {
+              LOG.info(
+                  "early stopping: {} did not improve for {} validations (best {} at {})",
+                  settings.earlyStoppingMetric(),
+                  state.badValidations(),
+                  state.bestScore(),
+                  state.bestCheckpoint());
+              stop = true;
+            }
+          }
+        }
+        boolean last = stop || (endOfEpoch && epoch == settings.epochs() - 1);
+        if (last) {
+          state = state.finish();
+        }
+        if (last || endOfEpoch || (split + 1) % settings.checkpointEverySplits() == 0) {
+          Checkpoint c = checkpoints.save(model, state);
+          LOG.info("checkpoint {} written ({})", c.name(), c.uri());
+          report.render();
+        }
+        if (last) {
+          return state;
+        }
+      }
+    }
+    return state.finish();
+  }
+
+  private boolean improves(double score, Double best) {
+    if (Double.isNaN(score)) {
+      return false;
+    }
+    if (best == null) {
+      return true;
+    }
+    return settings.higherIsBetter() ? score > best : score < best;
+  }
+
+  private static double nullToNaN(Double d) {
+    return d == null ? Double.NaN : d;
+  }
+
+  static String duration(double seconds) {
+    long s = Math.round(seconds);
+    return String.format("%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+  }
+
+  /** The checkpoint to resume from, if the run directory has a complete one. */
+  public static Optional<Checkpoint.Restored> resumePoint(CheckpointStore store) {
+    return store.restoreLatest();
+  }
+}

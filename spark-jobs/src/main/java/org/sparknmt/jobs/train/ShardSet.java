@@ -1,0 +1,185 @@
+package org.sparknmt.jobs.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.sparknmt.jobs.UserError;
+import org.sparknmt.prep.bpe.BpeModel;
+
+/**
+ * A shard directory written by the corpus pipeline ({@code ShardJob}), as training reads it: {@code
+ * manifest.json}, {@code train/batch-*.bin} (each exactly {@code batchSizePerWorker} pairs), the
+ * BPE files under {@code bpe/}, and the evaluation sets {@code dev/}, {@code test/} (batches plus
+ * source and reference text in line order).
+ */
+public final class ShardSet {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path dir;
+  private final FileSystem fs;
+  private final JsonNode manifest;
+
+  private ShardSet(Path dir, FileSystem fs, JsonNode manifest) {
+    this.dir = dir;
+    this.fs = fs;
+    this.manifest = manifest;
+  }
+
+  /** Opens the shard directory {@code uri}; a missing or unreadable manifest is a user error. */
+  public static ShardSet open(URI uri, Configuration conf) {
+    try {
+      FileSystem fs = FileSystem.get(uri, conf);
+      Path dir = fs.makeQualified(new Path(uri));
+      Path m = new Path(dir, "manifest.json");
+      if (!fs.exists(m)) {
+        throw new UserError(
+            "no shard manifest at "
+                + m
+                + ": run the corpus pipeline (PrepareJob --steps corpus,vocab,shard) first");
+      }
+      try (InputStream in = fs.open(m)) {
+        JsonNode manifest = JSON.readTree(in);
+        if (!"sparknmt-shards/1".equals(manifest.path("format").asText())) {
+          throw new UserError(m + " is not a sparknmt-shards/1 manifest");
+        }
+        return new ShardSet(dir, fs, manifest);
+      }
+    } catch (IOException e) {
+      throw new UserError("cannot read the shard manifest under " + uri + ": " + e.getMessage(), e);
+    }
+  }
+
+  public URI uri() {
+    return dir.toUri();
+  }
+
+  public JsonNode manifest() {
+    return manifest;
+  }
+
+  public int batchSizePerWorker() {
+    return manifest.path("batchSizePerWorker").asInt();
+  }
+
+  /** SHA-256 of manifest.json (provenance: which data a model was trained on). */
+  public String manifestSha256() {
+    try (InputStream in = fs.open(new Path(dir, "manifest.json"))) {
+      return org.sparknmt.jobs.store.Manifest.sha256(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public String bpeSha256() {
+    return manifest.path("bpe").path("sha256").asText();
+  }
+
+  /** The batch files of {@code set} ("train", "dev", "test"), sorted by name, as full URIs. */
+  public List<String> batchPaths(String set) {
+    try {
+      Path setDir = new Path(dir, set);
+      if (!fs.exists(setDir)) {
+        return List.of();
+      }
+      FileStatus[] files = fs.listStatus(setDir, p -> p.getName().startsWith("batch-"));
+      List<String> paths = new ArrayList<>();
+      for (FileStatus f : files) {
+        paths.add(f.getPath().toString());
+      }
+      paths.sort(null);
+      long expected = manifest.path(set).path("batches").asLong(-1);
+      if (expected >= 0 && expected != paths.size()) {
+        throw new UserError(
+            "shard "
+                + setDir
+                + " has "
+                + paths.size()
+                + " batch files, the manifest says "
+                + expected);
+      }
+      return paths;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Mean real target tokens per training batch (for tokens/s). */
+  public double targetTokensPerTrainBatch() {
+    JsonNode train = manifest.path("train");
+    return train.path("tokens").path("target").asDouble()
+        / Math.max(1, train.path("batches").asLong());
+  }
+
+  public boolean has(String set) {
+    return manifest.has(set);
+  }
+
+  /** The BPE files of the shard (name → content). */
+  public Map<String, String> bpeFiles() {
+    Map<String, String> files = new LinkedHashMap<>();
+    for (JsonNode name : manifest.path("bpe").path("files")) {
+      files.put(name.asText(), readText("bpe/" + name.asText()));
+    }
+    return files;
+  }
+
+  public BpeModel bpe() {
+    return BpeModel.fromFiles(bpeFiles());
+  }
+
+  /** Source lines of an evaluation set, in line order. */
+  public List<String> sourceText(String set) {
+    return lines(readText(set + "/source.txt"));
+  }
+
+  /** Reference lines of an evaluation set, in line order. */
+  public List<String> referenceText(String set) {
+    return lines(readText(set + "/reference.txt"));
+  }
+
+  /** Loads the batches of an evaluation set (small: dev/test) on the driver. */
+  public List<MultiDataSet> loadBatches(String set) {
+    List<MultiDataSet> out = new ArrayList<>();
+    for (String p : batchPaths(set)) {
+      org.nd4j.linalg.dataset.MultiDataSet mds = new org.nd4j.linalg.dataset.MultiDataSet();
+      try (InputStream in = fs.open(new Path(p))) {
+        mds.load(in);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read batch " + p, e);
+      }
+      out.add(mds);
+    }
+    return out;
+  }
+
+  private String readText(String rel) {
+    Path p = new Path(dir, rel);
+    try (InputStream in = fs.open(p)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UserError("cannot read " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static List<String> lines(String text) {
+    if (text.isEmpty()) {
+      return List.of();
+    }
+    String t = text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+    return Arrays.asList(t.split("\n", -1));
+  }
+}

@@ -1,0 +1,183 @@
+package org.sparknmt.jobs.train;
+
+import java.net.URI;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparknmt.jobs.config.Settings;
+import org.sparknmt.jobs.decode.Decoding;
+import org.sparknmt.jobs.decode.TextTranslator;
+import org.sparknmt.jobs.report.TrainingReport;
+import org.sparknmt.jobs.store.Checkpoint;
+import org.sparknmt.jobs.store.CheckpointStore;
+import org.sparknmt.jobs.store.ModelBundle;
+import org.sparknmt.jobs.store.ModelStore;
+import org.sparknmt.jobs.store.Provenance;
+import org.sparknmt.jobs.store.TrainingState;
+import org.sparknmt.model.CheckpointAverager;
+import org.sparknmt.model.ModelConfig;
+import org.sparknmt.model.NoamSchedule;
+import org.sparknmt.model.TransformerFactory;
+import org.sparknmt.prep.bpe.BpeModel;
+
+/**
+ * What {@code TrainJob} does, step by step: open the shards, resume or start the run, train with
+ * parameter averaging, average the last checkpoints, score dev and test, and write an immutable
+ * model bundle (recorded in the run directory, so a re-run of a finished run only reports it).
+ */
+public final class TrainPipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainPipeline.class);
+  static final String BUNDLE_POINTER = "bundle.txt";
+
+  private final Settings settings;
+  private final URI shardsUri;
+  private final URI runUri;
+  private final URI modelsUri;
+  private final String name;
+
+  public TrainPipeline(Settings settings, URI shards, URI run, URI models, String name) {
+    this.settings = settings;
+    this.shardsUri = shards;
+    this.runUri = run;
+    this.modelsUri = models;
+    this.name = name;
+  }
+
+  /** Runs training to completion and returns the bundle. */
+  public ModelBundle run(SparkSession spark) {
+    Instant start = Instant.now();
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Configuration hadoop = sc.hadoopConfiguration();
+    TrainSettings ts = TrainSettings.from(settings);
+    ShardSet shards = ShardSet.open(shardsUri, hadoop);
+    BpeModel bpe = shards.bpe();
+    ModelStore store = ModelStore.at(modelsUri, hadoop);
+
+    Optional<String> done = RunFiles.readPointer(runUri, BUNDLE_POINTER, hadoop);
+    if (done.isPresent()) {
+      ModelBundle bundle = store.open(name, done.get());
+      LOG.info("run {} already finished: bundle {} (not trained again)", runUri, bundle.uri());
+      return bundle;
+    }
+
+    ModelConfig modelConfig = ModelSettings.from(settings, bpe.vocabulary().size());
+    int workers = ts.workers() > 0 ? ts.workers() : sc.defaultParallelism();
+    CheckpointStore checkpoints = CheckpointStore.open(runUri, hadoop, ts.keepCheckpoints());
+    TrainingReport report = TrainingReport.at(RunFiles.child(runUri, "report"), hadoop);
+
+    ComputationGraph model;
+    TrainingState state;
+    Optional<Checkpoint.Restored> resume = checkpoints.restoreLatest();
+    if (resume.isPresent()) {
+      model = resume.get().model();
+      state = resume.get().state();
+      int dropped = report.dropAfter(state.iteration());
+      LOG.info(
+          "resuming from {} (epoch {}, split {}, iteration {}); {} report lines after it dropped",
+          resume.get().checkpoint().name(),
+          state.epoch(),
+          state.nextSplit(),
+          state.iteration(),
+          dropped);
+    } else {
+      model = TransformerFactory.build(modelConfig);
+      state = TrainingState.initial(ts.seed(), ts.seed());
+      LOG.info(
+          "new run {}: {} parameters, config {}",
+          runUri,
+          model.params().length(),
+          modelConfig.toJson().replaceAll("\\s+", " "));
+    }
+
+    TextTranslator.Factory translators = Decoding.factory(settings, modelConfig, bpe);
+    Validator validator =
+        new DevValidator(
+            shards.loadBatches("dev"),
+            shards.has("dev") ? shards.sourceText("dev") : List.of(),
+            shards.has("dev") ? shards.referenceText("dev") : List.of(),
+            ts.devBleuSentences(),
+            translators);
+    EpochPlan plan =
+        new EpochPlan(
+            shards.batchPaths("train"),
+            state.shuffleSeed(),
+            workers,
+            ts.averagingFrequency(),
+            ts.roundsPerSplit());
+    if (!state.finished()) {
+      state =
+          new ParameterAveragingTrainer(
+                  sc,
+                  ts,
+                  plan,
+                  workers,
+                  shards.batchSizePerWorker(),
+                  shards.targetTokensPerTrainBatch(),
+                  NoamSchedule.of(modelConfig),
+                  checkpoints,
+                  report,
+                  validator)
+              .train(model, state);
+    }
+
+    ComputationGraph result = averaged(checkpoints, ts.averageLast(), model);
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    metrics.put("dev", Evaluation.score(result, shards, "dev", translators));
+    if (shards.has("test")) {
+      metrics.put("test", Evaluation.score(result, shards, "test", translators));
+    }
+    metrics.put("bestValidation", state.bestScore());
+    metrics.put("iterations", state.iteration());
+    metrics.put("averagedCheckpoints", Math.min(ts.averageLast(), checkpoints.complete().size()));
+    report.render();
+
+    Map<String, String> data = new LinkedHashMap<>();
+    data.put("shards", shards.uri().toString());
+    data.put("bpeSha256", bpe.sha256());
+    data.put("manifestSha256", shards.manifestSha256());
+    Map<String, String> extra = new LinkedHashMap<>();
+    extra.put("run", runUri.toString());
+    extra.put("sparkMaster", sc.master());
+    ModelBundle bundle =
+        store
+            .writer(name)
+            .model(result)
+            .bpe(shards.bpeFiles())
+            .configJson(configJson(modelConfig))
+            .metrics(metrics)
+            .provenance(Provenance.of(data, start, Instant.now(), workers, extra))
+            .commit();
+    RunFiles.writePointer(runUri, BUNDLE_POINTER, bundle.version(), hadoop);
+    LOG.info("model bundle {} written; report {}", bundle.uri(), report.indexUri());
+    return bundle;
+  }
+
+  private String configJson(ModelConfig modelConfig) {
+    return "{\n\"model\": "
+        + modelConfig.toJson().trim()
+        + ",\n\"sparknmt\": "
+        + settings.toJson().trim()
+        + "\n}\n";
+  }
+
+  /**
+   * Average of the parameters of the last {@code n} checkpoints (paper: 5), or the model itself.
+   */
+  private static ComputationGraph averaged(CheckpointStore store, int n, ComputationGraph model) {
+    List<Checkpoint> last = store.lastN(n);
+    if (n <= 1 || last.size() <= 1) {
+      return model;
+    }
+    LOG.info("averaging the parameters of {} checkpoints: {}", last.size(), last);
+    List<ComputationGraph> graphs = last.stream().map(c -> c.loadModel(false)).toList();
+    return CheckpointAverager.average(graphs);
+  }
+}

@@ -1,0 +1,50 @@
+package org.sparknmt.jobs.train;
+
+import org.sparknmt.jobs.config.Settings;
+
+/**
+ * The validated {@code sparknmt.train.*} keys of reference.conf: how parameter averaging,
+ * checkpoints, validation and early stopping run. Model hyper-parameters are read by {@link
+ * ModelSettings}.
+ */
+public record TrainSettings(
+    int epochs,
+    int workers,
+    int averagingFrequency,
+    int roundsPerSplit,
+    int workerPrefetch,
+    long seed,
+    int checkpointEverySplits,
+    int keepCheckpoints,
+    int validateEverySplits,
+    int devBleuSentences,
+    String earlyStoppingMetric,
+    int patience,
+    int averageLast) {
+
+  public static final String DEV_BLEU = "dev-bleu";
+  public static final String DEV_LOSS = "dev-loss";
+
+  public static TrainSettings from(Settings s) {
+    String p = "sparknmt.train.";
+    return new TrainSettings(
+        s.integer(p + "epochs", 1, 100_000),
+        s.integer(p + "workers", 0, 100_000),
+        s.integer(p + "averaging-frequency", 1, 100_000),
+        s.integer(p + "rounds-per-split", 1, 100_000),
+        s.integer(p + "worker-prefetch", 0, 1000),
+        s.longValue(p + "seed", Long.MIN_VALUE, Long.MAX_VALUE),
+        s.integer(p + "checkpoint-every-splits", 1, 1_000_000),
+        s.integer(p + "keep-checkpoints", 1, 1000),
+        s.integer(p + "validate-every-splits", 0, 1_000_000),
+        s.integer(p + "dev-bleu-sentences", 0, 10_000_000),
+        s.choice(p + "early-stopping-metric", DEV_BLEU, DEV_LOSS),
+        s.integer(p + "patience", 0, 1000),
+        s.integer(p + "average-last", 1, 100));
+  }
+
+  /** True if a higher value of the early-stopping metric is better. */
+  public boolean higherIsBetter() {
+    return DEV_BLEU.equals(earlyStoppingMetric);
+  }
+}
