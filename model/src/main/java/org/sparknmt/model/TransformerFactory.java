@@ -11,7 +11,6 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.sparknmt.model.layers.AttentionSublayer;
 import org.sparknmt.model.layers.FeedForwardSublayer;
 import org.sparknmt.model.layers.LayerNormVertex;
-import org.sparknmt.model.layers.OutputProjection;
 import org.sparknmt.model.layers.SequenceLossLayer;
 import org.sparknmt.model.layers.TokenEmbedding;
 import org.sparknmt.model.layers.TransformerVertex;
@@ -23,7 +22,7 @@ import org.sparknmt.model.layers.TransformerVertex;
  * <pre>
  * src [B, S] ─ src_embed ─ enc0_self ─ enc0_ffn ─ … ─ enc{N-1}_ffn ─ (enc_norm) ────────┐ memory
  * tgt [B, T] ─ tgt_embed ─ dec0_self ─ dec0_cross(·, memory) ─ dec0_ffn ─ … ─ (dec_norm)┘
- *            ─ generator (x·Eᵀ) ─ output (softmax; label-smoothed cross-entropy)
+ *            ─ output (logits x·Eᵀ, softmax; label-smoothed cross-entropy)
  * </pre>
  *
  * Inputs: {@value #SOURCE} = source ids [B, S], {@value #TARGET} = decoder input ids [B, T], with
@@ -39,7 +38,6 @@ public final class TransformerFactory {
   public static final String TARGET_EMBEDDING = "tgt_embed";
   public static final String ENCODER_NORM = "enc_norm";
   public static final String DECODER_NORM = "dec_norm";
-  public static final String GENERATOR = "generator";
   public static final String OUTPUT = "output";
 
   private TransformerFactory() {}
@@ -52,6 +50,11 @@ public final class TransformerFactory {
   /** Name of decoder layer i's "self", "cross" or "ffn" sub-layer. */
   public static String decoder(int i, String sublayer) {
     return "dec" + i + "_" + sublayer;
+  }
+
+  /** Name of the vertex whose output [B, T, d_model] feeds the output layer. */
+  public static String decoderOutput(ModelConfig cfg) {
+    return cfg.preNorm() ? DECODER_NORM : decoder(cfg.decoderLayers() - 1, "ffn");
   }
 
   /** The Transformer for training: float32, Adam with the Noam schedule. */
@@ -85,12 +88,18 @@ public final class TransformerFactory {
             .seed(cfg.seed())
             .dataType(dataType)
             .updater(updater)
+            .gradientNormalization(
+                cfg.gradientClipping() > 0
+                    ? GradientNormalization.ClipL2PerLayer
+                    : GradientNormalization.None)
+            .gradientNormalizationThreshold(
+                cfg.gradientClipping() > 0 ? cfg.gradientClipping() : 1.0)
             .trainingWorkspaceMode(WorkspaceMode.NONE)
             .inferenceWorkspaceMode(WorkspaceMode.NONE)
             .graphBuilder()
             .addInputs(SOURCE, TARGET);
 
-    String shared = cfg.tiedEmbeddings() ? GENERATOR : null;
+    String shared = cfg.tiedEmbeddings() ? OUTPUT : null; // E lives in the output layer
     add(g, cfg, updater, SOURCE_EMBEDDING, embedding(cfg, shared), SOURCE);
     String x = SOURCE_EMBEDDING;
     for (int i = 0; i < cfg.encoderLayers(); i++) {
@@ -123,8 +132,7 @@ public final class TransformerFactory {
       add(g, cfg, updater, DECODER_NORM, new LayerNormVertex(d), y);
       y = DECODER_NORM;
     }
-    add(g, cfg, updater, GENERATOR, new OutputProjection(d, cfg.vocabSize()), y);
-    g.addLayer(OUTPUT, SequenceLossLayer.of(cfg.labelSmoothing()), GENERATOR);
+    g.addLayer(OUTPUT, SequenceLossLayer.of(d, cfg.vocabSize(), cfg.labelSmoothing()), y);
     g.setOutputs(OUTPUT);
     return g.build();
   }

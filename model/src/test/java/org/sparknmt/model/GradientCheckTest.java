@@ -16,7 +16,6 @@ import org.nd4j.linalg.learning.config.NoOp;
 import org.sparknmt.model.layers.AttentionSublayer;
 import org.sparknmt.model.layers.FeedForwardSublayer;
 import org.sparknmt.model.layers.LayerNormVertex;
-import org.sparknmt.model.layers.OutputProjection;
 import org.sparknmt.model.layers.SequenceLossLayer;
 import org.sparknmt.model.layers.TokenEmbedding;
 import org.sparknmt.model.layers.TransformerVertex;
@@ -59,7 +58,7 @@ class GradientCheckTest {
             .print(GradientCheckUtil.PrintMode.FAILURES_ONLY));
   }
 
-  /** src, tgt → own embeddings → vertex under test (on tgt, or tgt + src) → projection → loss. */
+  /** src, tgt → own embeddings → vertex under test (on tgt, or tgt + src) → output layer. */
   private static ComputationGraph harness(TransformerVertex v, boolean twoInputs) {
     ComputationGraphConfiguration.GraphBuilder b =
         new NeuralNetConfiguration.Builder()
@@ -74,14 +73,14 @@ class GradientCheckTest {
             .addVertex("tgtEmb", new TokenEmbedding(V, D, 0, null), "tgt");
     if (twoInputs) {
       b.addVertex("test", v, "tgtEmb", "srcEmb");
-      b.addVertex("gen", new OutputProjection(D, V), "test");
+      b.addLayer("out", SequenceLossLayer.of(D, V, 0.1), "test");
     } else {
       // the source branch joins through a cross-attention so that every input is used
       b.addVertex("test", v, "tgtEmb");
       b.addVertex("join", new AttentionSublayer(D, 2, false, true, false, 0, 0), "test", "srcEmb");
-      b.addVertex("gen", new OutputProjection(D, V), "join");
+      b.addLayer("out", SequenceLossLayer.of(D, V, 0.1), "join");
     }
-    b.addLayer("out", SequenceLossLayer.of(0.1), "gen").setOutputs("out");
+    b.setOutputs("out");
     ComputationGraph g = new ComputationGraph(b.build());
     g.init();
     return g;

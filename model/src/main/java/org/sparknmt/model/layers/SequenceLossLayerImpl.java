@@ -9,17 +9,19 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 
 /**
  * Runtime of {@link SequenceLossLayer}. Score = Σ_tokens loss / number of real target tokens; the
- * gradient is that score's exact gradient (no further division by the minibatch size happens, since
- * this layer has no parameters and the vertices opt out of it).
+ * gradient is that score's exact gradient, so the updater must not divide it by the minibatch size
+ * ({@link #updaterDivideByMinibatch} is false, as for the vertices).
  */
-@SuppressWarnings("overrides") // DL4J: BaseGraphVertex.setInputs(INDArray[]) vs
-// GraphVertex.setInputs(INDArray...)
 public class SequenceLossLayerImpl extends LossLayer {
   private static final long serialVersionUID = 1L;
+
+  private transient INDArray logitsInput;
+  private transient INDArray logitsCache;
 
   public SequenceLossLayerImpl(NeuralNetConfiguration conf, DataType dataType) {
     super(conf, dataType);
@@ -29,8 +31,32 @@ public class SequenceLossLayerImpl extends LossLayer {
     return ((SequenceLossLayer) conf().getLayer()).getLossFn();
   }
 
-  private INDArray logits2d() {
+  /** The output matrix E [V, d_model] (shared with tied embeddings). */
+  public INDArray embeddingMatrix() {
+    return getParam("E");
+  }
+
+  /** Gradient view of E; tied embedding vertices add their part after this layer's backward. */
+  public INDArray embeddingGradient() {
+    return gradientViews.get("E");
+  }
+
+  /** logits = x·Eᵀ for x [N, d_model] → [N, V]. */
+  public INDArray logits(INDArray x) {
+    return x.mmul(embeddingMatrix().transpose());
+  }
+
+  private INDArray x2d() {
     return input.reshape('c', input.size(0) * input.size(1), input.size(2));
+  }
+
+  /** Logits [B·T, V] of the current input, computed once per input array. */
+  private INDArray logits2d() {
+    if (logitsInput != input || logitsCache == null) {
+      logitsCache = logits(x2d());
+      logitsInput = input;
+    }
+    return logitsCache;
   }
 
   private INDArray labels2d() {
@@ -42,7 +68,7 @@ public class SequenceLossLayerImpl extends LossLayer {
       throw new IllegalArgumentException(
           "labels [B, 1, T] do not match the decoder input: labels "
               + java.util.Arrays.toString(labels.shape())
-              + ", logits "
+              + ", decoder output "
               + java.util.Arrays.toString(input.shape()));
     }
     return labels.reshape('c', labels.size(0) * labels.size(2), 1);
@@ -88,9 +114,16 @@ public class SequenceLossLayerImpl extends LossLayer {
 
   @Override
   public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
-    INDArray g = loss().computeGradient(labels2d(), logits2d(), null, mask2d()).divi(tokens());
-    INDArray delta = g.reshape('c', input.size(0), input.size(1), input.size(2));
-    return new Pair<>(new DefaultGradient(), mgr.leverageTo(ArrayType.ACTIVATION_GRAD, delta));
+    INDArray dLogits =
+        loss().computeGradient(labels2d(), logits2d(), null, mask2d()).divi(tokens()); // [N, V]
+    INDArray x = x2d();
+    INDArray gE = embeddingGradient();
+    Nd4j.gemm(dLogits, x, gE, true, false, 1.0, 0.0); // dE = dLogitsᵀ·x, written first
+    INDArray dx =
+        dLogits.mmul(embeddingMatrix()).reshape('c', input.size(0), input.size(1), input.size(2));
+    Gradient g = new DefaultGradient(gradientsFlattened);
+    g.gradientForVariable().put("E", gE);
+    return new Pair<>(g, mgr.leverageTo(ArrayType.ACTIVATION_GRAD, dx));
   }
 
   @Override
@@ -102,13 +135,26 @@ public class SequenceLossLayerImpl extends LossLayer {
   /** Softmax probabilities [B, T, V]. */
   @Override
   public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
-    INDArray p = org.sparknmt.model.layers.TensorOps.softmaxLastDim(input.dup('c'));
-    return mgr.leverageTo(ArrayType.ACTIVATIONS, p);
+    INDArray p = TensorOps.softmaxLastDim(logits2d());
+    return mgr.leverageTo(
+        ArrayType.ACTIVATIONS, p.reshape('c', input.size(0), input.size(1), p.size(1)));
+  }
+
+  @Override
+  public boolean updaterDivideByMinibatch(String paramName) {
+    return false;
+  }
+
+  @Override
+  public INDArray params() {
+    return paramsFlattened;
   }
 
   @Override
   public void clear() {
     labels = null; // LossLayer.clear() would destroy the caller's label buffer
+    logitsInput = null;
+    logitsCache = null;
     super.clear();
   }
 }

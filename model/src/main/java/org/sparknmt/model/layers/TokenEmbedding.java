@@ -10,7 +10,7 @@ import org.nd4j.linalg.api.buffer.DataType;
  * Input: token ids [B, L] (floating point holding integers); output [B, L, d_model].
  *
  * <p>With {@link #getSharedWith()} set, the vertex has no parameters of its own and uses the
- * embedding matrix E [V, d_model] of that {@link OutputProjection} vertex: source embedding, target
+ * embedding matrix E [V, d_model] of that {@link SequenceLossLayer}: source embedding, target
  * embedding and pre-softmax projection then share one matrix (§3.4). Its gradient is added to the
  * owner's gradient, which the owner has already written (the owner is downstream, so DL4J runs its
  * backward first).
@@ -26,8 +26,8 @@ public class TokenEmbedding extends TransformerVertex {
   public TokenEmbedding() {}
 
   /**
-   * @param sharedWith name of the {@link OutputProjection} vertex whose matrix is used, or null to
-   *     own a matrix
+   * @param sharedWith name of the {@link SequenceLossLayer} whose matrix is used, or null to own a
+   *     matrix
    */
   public TokenEmbedding(int vocabSize, int dModel, double dropout, String sharedWith) {
     super(dModel);

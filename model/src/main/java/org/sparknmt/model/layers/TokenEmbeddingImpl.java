@@ -28,15 +28,15 @@ public class TokenEmbeddingImpl extends TransformerVertexImpl {
 
   /** The embedding matrix E [V, d_model] (own or shared). */
   public INDArray table() {
-    return cfg.getSharedWith() == null ? param("E") : owner().param("E");
+    return cfg.getSharedWith() == null ? param("E") : owner().embeddingMatrix();
   }
 
   private INDArray tableGradient() {
-    return cfg.getSharedWith() == null ? grads.get("E") : owner().gradientView("E");
+    return cfg.getSharedWith() == null ? grads.get("E") : owner().embeddingGradient();
   }
 
-  private TransformerVertexImpl owner() {
-    return (TransformerVertexImpl) graph.getVertex(cfg.getSharedWith());
+  private SequenceLossLayerImpl owner() {
+    return (SequenceLossLayerImpl) graph.getLayer(cfg.getSharedWith());
   }
 
   /** Positional encodings for positions [from, from + length), [length, d_model]. */
