@@ -97,6 +97,29 @@ public final class LabelSmoothedCrossEntropy implements ILossFunction {
         computeGradient(labels, preOutput, activationFn, mask));
   }
 
+  /**
+   * Fused loss and gradient for the real target tokens only (what the output layer uses): {@code
+   * logits} [n, V] is overwritten with dL/dlogits = softmax(z) − q of the summed loss; returns the
+   * summed loss. Avoids the one-hot matrix and the repeated V-wide passes of the {@link
+   * ILossFunction} methods (same values, see the tests).
+   *
+   * @param labels class index of each row
+   */
+  public double lossAndGradientInPlace(INDArray logits, int[] labels) {
+    long vocab = logits.size(1);
+    Nd4j.exec(new LogSoftMax(logits, logits)); // logits := log p (last dimension)
+    double[] logpSum = logits.sum(1).toDoubleVector();
+    double loss = 0;
+    for (int i = 0; i < labels.length; i++) {
+      loss -= (1 - epsilon) * logits.getDouble(i, labels[i]) + epsilon / vocab * logpSum[i];
+    }
+    Transforms.exp(logits, false).subi(epsilon / vocab); // p − ε/V
+    for (int i = 0; i < labels.length; i++) {
+      logits.putScalar(i, labels[i], logits.getDouble(i, labels[i]) - (1 - epsilon));
+    }
+    return loss;
+  }
+
   @Override
   public String name() {
     return "LabelSmoothedCrossEntropy(" + epsilon + ")";

@@ -214,6 +214,16 @@ class TransformerModelTest {
     double p0 = Math.exp(2) / (Math.exp(2) + 3);
     assertEquals(p0 - 0.925, grad.getDouble(0, 0), 1e-9);
     assertArrayEquals(new double[] {0, 0, 0, 0}, grad.getRow(2).toDoubleVector(), 0);
+    // the fused in-place path of the output layer gives the same loss and gradient
+    INDArray real = logits.get(NDArrayIndex.interval(0, 2), NDArrayIndex.all()).dup();
+    double fused = l.lossAndGradientInPlace(real, new int[] {0, 3});
+    assertEquals(0.4907530 + 1.3862944, fused, 1e-6);
+    assertEquals(
+        0,
+        real.sub(grad.get(NDArrayIndex.interval(0, 2), NDArrayIndex.all()))
+            .amaxNumber()
+            .doubleValue(),
+        1e-12);
   }
 
   @Test

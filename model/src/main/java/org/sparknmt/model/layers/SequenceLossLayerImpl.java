@@ -11,6 +11,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.sparknmt.model.LabelSmoothedCrossEntropy;
 
 /**
  * Runtime of {@link SequenceLossLayer}. Score = Σ_tokens loss / number of real target tokens; the
@@ -22,6 +23,9 @@ public class SequenceLossLayerImpl extends LossLayer {
 
   private transient INDArray logitsInput;
   private transient INDArray logitsCache;
+  private transient INDArray lossInput;
+  private transient double lossSum;
+  private transient double lossTokens;
 
   public SequenceLossLayerImpl(NeuralNetConfiguration conf, DataType dataType) {
     super(conf, dataType);
@@ -89,9 +93,38 @@ public class SequenceLossLayerImpl extends LossLayer {
     if (input == null || labels == null) {
       throw new IllegalStateException("cannot compute the score without input and labels");
     }
-    double sum = loss().computeScore(labels2d(), logits2d(), null, mask2d(), false);
-    score = sum / tokens() + fullNetRegTerm;
+    if (lossInput != input) { // not computed by backpropGradient for this input
+      double sum = loss().computeScore(labels2d(), logits2d(), null, mask2d(), false);
+      lossSum = sum;
+      lossTokens = tokens();
+      lossInput = input;
+    }
+    score = lossSum / lossTokens + fullNetRegTerm;
     return score;
+  }
+
+  /** Rows of [B·T] that hold real target tokens (mask 1), all rows without a mask. */
+  private int[] realRows() {
+    long n = input.size(0) * input.size(1);
+    if (maskArray == null) {
+      int[] all = new int[(int) n];
+      for (int i = 0; i < all.length; i++) {
+        all[i] = i;
+      }
+      return all;
+    }
+    double[] m = maskArray.castTo(DataType.DOUBLE).reshape(n).toDoubleVector();
+    int count = 0;
+    for (double v : m) {
+      count += v != 0 ? 1 : 0;
+    }
+    int[] rows = new int[count];
+    for (int i = 0, j = 0; i < m.length; i++) {
+      if (m[i] != 0) {
+        rows[j++] = i;
+      }
+    }
+    return rows;
   }
 
   /** Per sentence: summed token loss / real tokens of the sentence, [B, 1]. */
@@ -112,18 +145,42 @@ public class SequenceLossLayerImpl extends LossLayer {
     return mgr.leverageTo(ArrayType.ACTIVATIONS, out);
   }
 
+  /**
+   * Logits, loss and gradient for the real target tokens only (padding rows are skipped, not just
+   * masked): dL/dlogits, dE = dLogitsᵀ·x (written first; tied embeddings add theirs later) and
+   * dL/dx = dLogits·E scattered back to [B, T, d_model].
+   */
   @Override
+  @SuppressWarnings("deprecation") // Nd4j.scatterUpdate: in-place row scatter
   public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
-    INDArray dLogits =
-        loss().computeGradient(labels2d(), logits2d(), null, mask2d()).divi(tokens()); // [N, V]
+    int[] rows = realRows();
     INDArray x = x2d();
+    INDArray idx = Nd4j.createFromArray(rows);
+    INDArray xs = Nd4j.pullRows(x, 1, rows); // [n, d_model]
+    double[] lab = labels2d().castTo(DataType.DOUBLE).reshape(x.size(0)).toDoubleVector();
+    int[] y = new int[rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      y[i] = (int) lab[rows[i]];
+    }
+    INDArray dLogits = logits(xs); // [n, V], becomes the gradient in place
+    LabelSmoothedCrossEntropy lossFn = (LabelSmoothedCrossEntropy) loss();
+    lossSum = lossFn.lossAndGradientInPlace(dLogits, y);
+    lossTokens = Math.max(1, rows.length);
+    lossInput = input;
+    dLogits.divi(lossTokens);
     INDArray gE = embeddingGradient();
-    Nd4j.gemm(dLogits, x, gE, true, false, 1.0, 0.0); // dE = dLogitsᵀ·x, written first
-    INDArray dx =
-        dLogits.mmul(embeddingMatrix()).reshape('c', input.size(0), input.size(1), input.size(2));
+    Nd4j.gemm(dLogits, xs, gE, true, false, 1.0, 0.0); // dE = dLogitsᵀ·x, written first
+    INDArray dx = Nd4j.zeros(x.dataType(), x.size(0), x.size(1));
+    Nd4j.scatterUpdate(
+        org.nd4j.linalg.api.ops.impl.scatter.ScatterUpdate.UpdateOp.ADD,
+        dx,
+        idx,
+        dLogits.mmul(embeddingMatrix()),
+        1);
     Gradient g = new DefaultGradient(gradientsFlattened);
     g.gradientForVariable().put("E", gE);
-    return new Pair<>(g, mgr.leverageTo(ArrayType.ACTIVATION_GRAD, dx));
+    INDArray dx3 = dx.reshape('c', input.size(0), input.size(1), input.size(2));
+    return new Pair<>(g, mgr.leverageTo(ArrayType.ACTIVATION_GRAD, dx3));
   }
 
   @Override
@@ -155,6 +212,7 @@ public class SequenceLossLayerImpl extends LossLayer {
     labels = null; // LossLayer.clear() would destroy the caller's label buffer
     logitsInput = null;
     logitsCache = null;
+    lossInput = null;
     super.clear();
   }
 }

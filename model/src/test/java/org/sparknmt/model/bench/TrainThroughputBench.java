@@ -108,7 +108,7 @@ public final class TrainThroughputBench {
             + " \"ms_per_step\": %.1f, \"tokens_per_s\": %.1f, \"final_loss\": %.4f,"
             + " \"omp_threads\": \"%s\"}%n",
         preset,
-        g.numParams(),
+        g.params().length(), // (ComputationGraph.numParams() counts layer parameters only)
         steps,
         1000 * sec / steps,
         tok / sec,
