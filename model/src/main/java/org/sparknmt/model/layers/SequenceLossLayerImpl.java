@@ -47,7 +47,7 @@ public class SequenceLossLayerImpl extends LossLayer {
 
   /** logits = x·Eᵀ for x [N, d_model] → [N, V]. */
   public INDArray logits(INDArray x) {
-    return x.mmul(embeddingMatrix().transpose());
+    return TensorOps.matmul(x, embeddingMatrix(), false, true);
   }
 
   private INDArray x2d() {
@@ -175,7 +175,7 @@ public class SequenceLossLayerImpl extends LossLayer {
         org.nd4j.linalg.api.ops.impl.scatter.ScatterUpdate.UpdateOp.ADD,
         dx,
         idx,
-        dLogits.mmul(embeddingMatrix()),
+        TensorOps.matmul(dLogits, embeddingMatrix(), false, false),
         1);
     Gradient g = new DefaultGradient(gradientsFlattened);
     g.gradientForVariable().put("E", gE);

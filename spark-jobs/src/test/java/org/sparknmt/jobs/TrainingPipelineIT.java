@@ -1,0 +1,261 @@
+package org.sparknmt.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.zip.GZIPInputStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.sparknmt.cluster.LocalCluster;
+import org.sparknmt.cluster.SparkJob;
+import org.sparknmt.jobs.store.ModelBundle;
+import org.sparknmt.jobs.store.ModelStore;
+
+/**
+ * Issue 6 end to end on the standalone cluster (2 workers, executors in their own JVMs) with real
+ * HDFS: prepare → train (parameter averaging over 2 workers) → bundle → translate, on a tiny slice
+ * of the bundled corpus; then a training run killed after its first checkpoint and resumed.
+ */
+class TrainingPipelineIT {
+  private static final int WORKERS = 2;
+  private static LocalCluster cluster;
+  private static Path appJar;
+  private static FileSystem hdfs;
+
+  /** A model and run small enough for CI; still every moving part of a real run. */
+  private static final String[] TINY = {
+    "--set", "sparknmt.bpe.vocab-size=400",
+    "--set", "sparknmt.shard.batch-size-per-worker=8",
+    "--set", "sparknmt.shard.max-source-length=48",
+    "--set", "sparknmt.shard.max-target-length=48",
+    "--set", "sparknmt.data.filter.max-ratio=3",
+    "--set", "sparknmt.train.preset=tiny",
+    "--set", "sparknmt.train.model.d-model=16",
+    "--set", "sparknmt.train.model.heads=2",
+    "--set", "sparknmt.train.model.encoder-layers=1",
+    "--set", "sparknmt.train.model.decoder-layers=1",
+    "--set", "sparknmt.train.model.d-ff=32",
+    "--set", "sparknmt.train.model.warmup-steps=20",
+    "--set", "sparknmt.train.workers=2",
+    "--set", "sparknmt.train.averaging-frequency=2",
+    "--set", "sparknmt.train.rounds-per-split=2",
+    "--set", "sparknmt.train.checkpoint-every-splits=1",
+    "--set", "sparknmt.train.dev-bleu-sentences=4",
+    "--set", "sparknmt.train.average-last=2",
+    "--set", "sparknmt.decode.method=greedy",
+    "--set", "sparknmt.decode.max-extra-length=5",
+  };
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    appJar = Path.of(System.getProperty("sparknmt.app.jar", "target/sparknmt-app.jar"));
+    assertTrue(Files.isRegularFile(appJar), appJar + " missing: run mvn package first");
+    Path work = Path.of("target", "training-pipeline-it").toAbsolutePath();
+    cluster = LocalCluster.builder(work).workers(WORKERS).workerCores(1).workerMemory("2g").start();
+    Configuration conf = new Configuration();
+    conf.set("dfs.replication", "1");
+    hdfs = FileSystem.get(URI.create(cluster.hdfsUri()), conf);
+    Path corpus = Files.createDirectories(work.resolve("corpus"));
+    Path data = Path.of(System.getProperty("sparknmt.repo", "..")).resolve("data/bible-en-es");
+    slice(data, corpus, "train", 0, 240);
+    slice(data, corpus, "dev", 0, 12);
+    slice(data, corpus, "test", 0, 12);
+    try (var files = Files.list(corpus)) {
+      cluster.put("/it/corpus", files.toArray(Path[]::new));
+    }
+    SparkJob.ClientRun prep =
+        cluster.submitClient(
+            job(
+                org.sparknmt.jobs.prep.PrepareJob.class,
+                args(
+                    "--source",
+                    "/it/corpus/train.en",
+                    "--target",
+                    "/it/corpus/train.es",
+                    "--dev-source",
+                    "/it/corpus/dev.en",
+                    "--dev-target",
+                    "/it/corpus/dev.es",
+                    "--test-source",
+                    "/it/corpus/test.en",
+                    "--test-target",
+                    "/it/corpus/test.es",
+                    "--out",
+                    cluster.hdfsUri() + "/it/data")));
+    assertEquals(0, prep.exitCode(), () -> "see " + prep.log() + "\n" + tail(prep.output()));
+  }
+
+  @AfterAll
+  static void stopCluster() throws IOException {
+    if (hdfs != null) {
+      hdfs.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private static void slice(Path data, Path out, String set, int from, int n) throws IOException {
+    for (String side : new String[] {"en", "es"}) {
+      List<String> lines = new ArrayList<>();
+      try (BufferedReader r =
+          new BufferedReader(
+              new InputStreamReader(
+                  new GZIPInputStream(Files.newInputStream(data.resolve(set + "." + side + ".gz"))),
+                  StandardCharsets.UTF_8))) {
+        r.lines().skip(from).limit(n).forEach(lines::add);
+      }
+      Files.write(out.resolve(set + "." + side), lines, StandardCharsets.UTF_8);
+    }
+  }
+
+  private static String[] args(String... a) {
+    String[] all = new String[a.length + TINY.length];
+    System.arraycopy(a, 0, all, 0, a.length);
+    System.arraycopy(TINY, 0, all, a.length, TINY.length);
+    return all;
+  }
+
+  private static SparkJob job(Class<?> mainClass, String... args) {
+    return SparkJob.of(appJar, mainClass.getName(), args)
+        .javaOptions(BuildInfo.javaOptions())
+        .conf("spark.executor.memory", "1g")
+        .timeout(Duration.ofMinutes(8));
+  }
+
+  private static String tail(String text) {
+    List<String> lines = text.lines().toList();
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+  }
+
+  private SparkJob.ClientRun train(String run, int epochs) throws IOException {
+    return cluster.submitClient(
+        job(
+            TrainJob.class,
+            args(
+                "--shards", cluster.hdfsUri() + "/it/data/shards",
+                "--run", cluster.hdfsUri() + run,
+                "--models", cluster.hdfsUri() + "/it/models",
+                "--name", run.substring(run.lastIndexOf('/') + 1),
+                "--set", "sparknmt.train.epochs=" + epochs)));
+  }
+
+  private static List<JsonNode> metrics(String run) throws IOException {
+    List<JsonNode> out = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    String text = cluster.cat(run + "/report/metrics.jsonl");
+    for (String line : text.split("\n")) {
+      if (!line.isBlank()) {
+        out.add(json.readTree(line));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void trainsOnTheClusterWritesAVerifiedBundleAndTranslatesEveryLine() throws IOException {
+    SparkJob.ClientRun run = train("/it/runs/full", 3);
+    assertEquals(0, run.exitCode(), () -> "see " + run.log() + "\n" + tail(run.output()));
+    List<JsonNode> train = metrics("/it/runs/full").stream().filter(m -> m.has("loss")).toList();
+    assertTrue(train.size() >= 3, train.toString());
+    double first = train.get(0).get("loss").asDouble();
+    double last = train.get(train.size() - 1).get("loss").asDouble();
+    assertTrue(last < first, "training loss did not decrease: " + first + " -> " + last);
+
+    Configuration conf = hdfs.getConf();
+    ModelStore store = ModelStore.at(URI.create(cluster.hdfsUri() + "/it/models"), conf);
+    List<String> versions = store.versions("full");
+    assertEquals(1, versions.size(), versions.toString());
+    ModelBundle bundle = store.open("full", versions.get(0)); // verifies every checksum
+    assertTrue(bundle.metrics().has("test"), bundle.metrics().toString());
+
+    // a finished run is not trained again
+    SparkJob.ClientRun again = train("/it/runs/full", 3);
+    assertEquals(0, again.exitCode(), () -> tail(again.output()));
+    assertTrue(again.output().contains("already finished"), tail(again.output()));
+    assertEquals(1, store.versions("full").size());
+
+    String out = cluster.hdfsUri() + "/it/translations";
+    SparkJob.ClientRun tr =
+        cluster.submitClient(
+            job(
+                TranslateJob.class,
+                args(
+                    "--bundle",
+                    bundle.uri().toString(),
+                    "--input",
+                    "/it/corpus/test.en",
+                    "--output",
+                    out)));
+    assertEquals(0, tr.exitCode(), () -> "see " + tr.log() + "\n" + tail(tr.output()));
+    long lines = 0;
+    for (FileStatus f :
+        hdfs.listStatus(new org.apache.hadoop.fs.Path(out), p -> p.getName().startsWith("part-"))) {
+      try (BufferedReader r =
+          new BufferedReader(
+              new InputStreamReader(hdfs.open(f.getPath()), StandardCharsets.UTF_8))) {
+        lines += r.lines().count();
+      }
+    }
+    assertEquals(12, lines);
+  }
+
+  @Test
+  void aKilledRunResumesFromItsLastCheckpoint() throws Exception {
+    String run = "/it/runs/resume";
+    org.apache.hadoop.fs.Path checkpoints = new org.apache.hadoop.fs.Path(run + "/checkpoints");
+    CompletableFuture<SparkJob.ClientRun> first =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return train(run, 4);
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
+    while (!first.isDone() && System.nanoTime() < deadline && !hasCheckpoint(checkpoints)) {
+      Thread.sleep(500);
+    }
+    assertTrue(hasCheckpoint(checkpoints), "no checkpoint appeared before the first attempt ended");
+    // kill the driver (the SparkSubmit JVM of this run) the hard way
+    ProcessHandle.current()
+        .descendants()
+        .filter(p -> p.info().commandLine().orElse("").contains(run))
+        .forEach(ProcessHandle::destroyForcibly);
+    SparkJob.ClientRun killed = first.get();
+    assertTrue(
+        killed.exitCode() != 0, "the first attempt was not killed: " + tail(killed.output()));
+
+    SparkJob.ClientRun second = train(run, 4);
+    String out = second.output();
+    assertEquals(0, second.exitCode(), () -> "see " + second.log() + "\n" + tail(out));
+    assertTrue(out.contains("resuming from ckpt-"), tail(out));
+    assertTrue(!out.contains("new run "), tail(out));
+    JsonNode lastTrain =
+        metrics(run).stream().filter(m -> m.has("loss")).reduce((a, b) -> b).orElseThrow();
+    assertEquals(3, lastTrain.get("epoch").asInt(), lastTrain.toString());
+  }
+
+  private static boolean hasCheckpoint(org.apache.hadoop.fs.Path dir) throws IOException {
+    return hdfs.exists(dir)
+        && hdfs.listStatus(dir, p -> p.getName().startsWith("ckpt-")).length > 0;
+  }
+}
