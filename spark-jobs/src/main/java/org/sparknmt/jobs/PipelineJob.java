@@ -93,7 +93,7 @@ public final class PipelineJob implements Callable<Integer> {
       } else {
         new PreparePipeline(PrepConfig.from(settings)).run(spark, PreparePipeline.STEPS);
       }
-      URI models = new Path(child("models")).toUri();
+      URI models = work; // bundles go to WORK/models/NAME/vNNNN
       ModelBundle bundle =
           new TrainPipeline(settings, shards, new Path(child("run")).toUri(), models, name)
               .run(spark);

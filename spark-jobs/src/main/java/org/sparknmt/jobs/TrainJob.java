@@ -30,7 +30,10 @@ public final class TrainJob implements Callable<Integer> {
   @Option(names = "--run", required = true, description = "Run directory: checkpoints, report")
   URI run;
 
-  @Option(names = "--models", required = true, description = "Model store root")
+  @Option(
+      names = "--models",
+      required = true,
+      description = "Model store root: bundles go to ROOT/models/NAME/vNNNN")
   URI models;
 
   @Option(names = "--name", defaultValue = "default", description = "Model name in the store")
