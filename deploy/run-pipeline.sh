@@ -30,9 +30,8 @@ corpus_args=(--source "$DATA/train.en.gz" --target "$DATA/train.es.gz"
 if [ "$mode" = local ]; then
   WORK=${SPARKNMT_WORK:-$ROOT/runs/bible}
   JAVA_OPTS=$(java -cp "$APP_JAR" org.sparknmt.jobs.JvmOptions)
-  # One training worker using both cores (OMP_NUM_THREADS=2): on a 2-core machine that is faster
-  # than two workers averaging parameters (docs/BENCHMARKS.md).
-  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} SPARK_LOCAL_IP=127.0.0.1
+  # local[2]: two training workers (Spark tasks in this JVM), one ND4J thread each (conf/bible.conf).
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} SPARK_LOCAL_IP=127.0.0.1
   # shellcheck disable=SC2086
   exec java -Xmx6g $JAVA_OPTS -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" \
     -cp "$APP_JAR:$SPARK_JARS/*" org.sparknmt.jobs.PipelineJob \
