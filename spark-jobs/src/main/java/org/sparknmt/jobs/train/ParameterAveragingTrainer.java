@@ -76,6 +76,12 @@ public final class ParameterAveragingTrainer {
   ParameterAveragingTrainingMaster trainingMaster() {
     // Builder(numWorkers, examplesPerDataSetObject): passing numWorkers avoids dl4j-spark M2's NPE
     // in fitPathsMultiDataSet for graphs (executeTrainingPathsHelper reads network == null).
+    return new ScheduleKeepingTrainingMaster(builder(workers, batchSizePerWorker, settings));
+  }
+
+  /** The training-master settings of a run (shared with the benchmark). */
+  public static ParameterAveragingTrainingMaster.Builder builder(
+      int workers, int batchSizePerWorker, TrainSettings settings) {
     return new ParameterAveragingTrainingMaster.Builder(workers, batchSizePerWorker)
         .batchSizePerWorker(batchSizePerWorker)
         .averagingFrequency(settings.averagingFrequency())
@@ -84,8 +90,7 @@ public final class ParameterAveragingTrainer {
         .rddTrainingApproach(RDDTrainingApproach.Direct)
         .repartionData(Repartition.Always)
         .rngSeed(settings.seed())
-        .collectTrainingStats(false)
-        .build();
+        .collectTrainingStats(false);
   }
 
   /**

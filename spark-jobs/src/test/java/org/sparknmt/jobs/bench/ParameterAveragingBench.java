@@ -17,6 +17,8 @@ import org.sparknmt.jobs.config.ConfigOptions;
 import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.train.EpochPlan;
 import org.sparknmt.jobs.train.ModelSettings;
+import org.sparknmt.jobs.train.ParameterAveragingTrainer;
+import org.sparknmt.jobs.train.ScheduleKeepingTrainingMaster;
 import org.sparknmt.jobs.train.ShardSet;
 import org.sparknmt.jobs.train.TrainSettings;
 import org.sparknmt.model.ModelConfig;
@@ -74,14 +76,8 @@ public final class ParameterAveragingBench {
       } else {
         workers = ts.workers() > 0 ? ts.workers() : sc.defaultParallelism();
         var tm =
-            new org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster.Builder(
-                    workers, set.batchSizePerWorker())
-                .batchSizePerWorker(set.batchSizePerWorker())
-                .averagingFrequency(ts.averagingFrequency())
-                .workerPrefetchNumBatches(ts.workerPrefetch())
-                .saveUpdater(true)
-                .rngSeed(ts.seed())
-                .build();
+            new ScheduleKeepingTrainingMaster(
+                ParameterAveragingTrainer.builder(workers, set.batchSizePerWorker(), ts));
         SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, tm);
         sparkNet.fitPathsMultiDataSet(sc.parallelize(warm, workers));
         long t0 = System.nanoTime();

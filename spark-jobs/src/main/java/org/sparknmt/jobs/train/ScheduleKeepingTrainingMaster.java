@@ -1,0 +1,87 @@
+package org.sparknmt.jobs.train;
+
+import java.util.Collection;
+import org.apache.spark.broadcast.Broadcast;
+import org.deeplearning4j.core.storage.StatsStorageRouterProvider;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.spark.api.TrainingHook;
+import org.deeplearning4j.spark.api.WorkerConfiguration;
+import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
+
+/**
+ * dl4j-spark's parameter averaging with one fix: workers continue the driver's iteration and epoch
+ * counts.
+ *
+ * <p>dl4j-spark 1.0.0-M2's {@code ParameterAveragingTrainingWorker.getInitialModelGraph} builds
+ * each worker's graph from {@code ComputationGraphConfiguration.clone()}, which does not copy the
+ * iteration count: every averaging round restarts the workers at iteration 0. Any iteration-based
+ * learning-rate schedule (the Noam warmup of §5.3 in particular, which starts near 0) and Adam's
+ * bias correction then see step 0..averagingFrequency forever, and the model barely learns. Here
+ * the worker copies the counts from the broadcast configuration; {@code
+ * ScheduleKeepingTrainingMasterTest} checks both the bug and the fix.
+ */
+public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrainingMaster {
+  private static final long serialVersionUID = 1L;
+
+  public ScheduleKeepingTrainingMaster(ParameterAveragingTrainingMaster.Builder builder) {
+    super(builder);
+  }
+
+  /** As dl4j-spark's own (same broadcast, same worker configuration), with the fixed worker. */
+  @Override
+  public ParameterAveragingTrainingWorker getWorkerInstance(SparkComputationGraph graph) {
+    NetBroadcastTuple tuple =
+        new NetBroadcastTuple(
+            graph.getNetwork().getConfiguration(),
+            graph.getNetwork().params(),
+            graph.getNetwork().getUpdater().getStateViewArray());
+    if (collectTrainingStats) {
+      stats.logBroadcastStart();
+    }
+    Broadcast<NetBroadcastTuple> broadcast = graph.getSparkContext().broadcast(tuple);
+    if (collectTrainingStats) {
+      stats.logBroadcastEnd();
+    }
+    WorkerConfiguration configuration =
+        new WorkerConfiguration(
+            true,
+            rddDataSetNumExamples,
+            batchSizePerWorker,
+            averagingFrequency,
+            prefetchNumBatches,
+            collectTrainingStats);
+    return new CountKeepingWorker(
+        broadcast, saveUpdater, configuration, trainingHookList, listeners, getRouterProvider());
+  }
+
+  /** The worker whose graph starts at the driver's iteration and epoch counts. */
+  static final class CountKeepingWorker extends ParameterAveragingTrainingWorker {
+    private static final long serialVersionUID = 1L;
+    private final Broadcast<NetBroadcastTuple> tuple;
+
+    CountKeepingWorker(
+        Broadcast<NetBroadcastTuple> broadcast,
+        boolean saveUpdater,
+        WorkerConfiguration configuration,
+        Collection<TrainingHook> trainingHooks,
+        Collection<TrainingListener> listeners,
+        StatsStorageRouterProvider routerProvider) {
+      super(broadcast, saveUpdater, configuration, trainingHooks, listeners, routerProvider);
+      this.tuple = broadcast;
+    }
+
+    @Override
+    public ComputationGraph getInitialModelGraph() {
+      ComputationGraph net = super.getInitialModelGraph();
+      ComputationGraphConfiguration driver = tuple.getValue().getGraphConfiguration();
+      net.getConfiguration().setIterationCount(driver.getIterationCount());
+      net.getConfiguration().setEpochCount(driver.getEpochCount());
+      return net;
+    }
+  }
+}
