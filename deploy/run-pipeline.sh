@@ -33,7 +33,9 @@ if [ "$mode" = local ]; then
   # local[2]: two training workers (Spark tasks in this JVM), one ND4J thread each (conf/bible.conf).
   export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} SPARK_LOCAL_IP=127.0.0.1
   # shellcheck disable=SC2086
-  exec java -Xmx6g $JAVA_OPTS -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" \
+  # ND4J allocates off-heap; without a limit the JVM grew until the OS swapped (seen: 23 GB RSS).
+  exec java -Xmx4g -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=10G \
+    $JAVA_OPTS -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" \
     -cp "$APP_JAR:$SPARK_JARS/*" org.sparknmt.jobs.PipelineJob \
     --conf "$ROOT/conf/bible.conf" "${corpus_args[@]}" --work "$WORK" "$@"
 fi
