@@ -22,10 +22,7 @@ import org.sparknmt.jobs.decode.Decoding;
 import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.store.HadoopFiles;
 import org.sparknmt.jobs.store.ModelBundle;
-import org.sparknmt.model.metrics.Bleu;
-import org.sparknmt.model.metrics.BleuScore;
-import org.sparknmt.model.metrics.Chrf;
-import org.sparknmt.model.metrics.ChrfScore;
+import org.sparknmt.jobs.train.Evaluation;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -118,18 +115,12 @@ public final class EvaluateJob implements Callable<Integer> {
             .values()
             .collect();
     double seconds = (System.nanoTime() - t0) / 1e9;
-    BleuScore bleu = Bleu.sacreBleu().corpusScoreSingleRef(hyps, refs);
-    ChrfScore chrf = Chrf.sacreBleu().corpusScoreSingleRef(hyps, refs);
     Map<String, Object> metrics = new LinkedHashMap<>();
     metrics.put("bundle", bundle.uri().toString());
     metrics.put("source", src.toString());
     metrics.put("reference", ref.toString());
     metrics.put("sentences", n);
-    metrics.put("bleu", bleu.score());
-    metrics.put("bleuSignature", bleu.signature());
-    metrics.put("bleuDetails", bleu.format());
-    metrics.put("chrf", chrf.score());
-    metrics.put("chrfSignature", chrf.signature());
+    metrics.putAll(Evaluation.corpusScores(hyps, refs));
     metrics.put("decodeSeconds", seconds);
     metrics.put("sentencesPerSecond", n / seconds);
     FileSystem fs = FileSystem.get(out, hadoop);
@@ -146,8 +137,8 @@ public final class EvaluateJob implements Callable<Integer> {
         "{} sentences in {} s: {} | {}",
         n,
         String.format("%.1f", seconds),
-        bleu.format(),
-        String.format("chrF2 = %.2f", chrf.score()));
+        metrics.get("bleuDetails"),
+        String.format("chrF2 = %.2f", (Double) metrics.get("chrf")));
     return metrics;
   }
 }

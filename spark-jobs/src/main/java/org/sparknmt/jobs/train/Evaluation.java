@@ -19,32 +19,6 @@ import org.sparknmt.model.metrics.ChrfScore;
 public final class Evaluation {
   private Evaluation() {}
 
-  /** The result, also the metrics.json entry of a bundle. */
-  public record Result(
-      String set,
-      int sentences,
-      double loss,
-      double bleu,
-      String bleuSignature,
-      String bleuDetails,
-      double chrf,
-      String chrfSignature,
-      double seconds,
-      List<String> hypotheses) {
-    public Map<String, Object> toMetrics() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("sentences", sentences);
-      m.put("loss", loss);
-      m.put("bleu", bleu);
-      m.put("bleuSignature", bleuSignature);
-      m.put("bleuDetails", bleuDetails);
-      m.put("chrf", chrf);
-      m.put("chrfSignature", chrfSignature);
-      m.put("decodeSeconds", seconds);
-      return m;
-    }
-  }
-
   /** Mean loss per real target token over {@code batches} (the loss layer averages per batch). */
   public static double loss(ComputationGraph model, List<MultiDataSet> batches) {
     double weighted = 0;
@@ -57,31 +31,35 @@ public final class Evaluation {
     return tokens == 0 ? Double.NaN : weighted / tokens;
   }
 
-  public static Map<String, Object> score(
-      ComputationGraph model, ShardSet shards, String set, TextTranslator.Factory translators) {
-    return evaluate(model, shards, set, translators).toMetrics();
+  /**
+   * sacreBLEU corpus BLEU and chrF of {@code hyps} against {@code refs} with their signatures: the
+   * entries of every metrics.json (bundles and EvaluateJob).
+   */
+  public static Map<String, Object> corpusScores(List<String> hyps, List<String> refs) {
+    BleuScore bleu = Bleu.sacreBleu().corpusScoreSingleRef(hyps, refs);
+    ChrfScore chrf = Chrf.sacreBleu().corpusScoreSingleRef(hyps, refs);
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("bleu", bleu.score());
+    m.put("bleuSignature", bleu.signature());
+    m.put("bleuDetails", bleu.format());
+    m.put("chrf", chrf.score());
+    m.put("chrfSignature", chrf.signature());
+    return m;
   }
 
-  public static Result evaluate(
+  /** Loss, BLEU and chrF of {@code model} on evaluation set {@code set}, decoded on the driver. */
+  public static Map<String, Object> score(
       ComputationGraph model, ShardSet shards, String set, TextTranslator.Factory translators) {
     double loss = loss(model, shards.loadBatches(set));
     List<String> sources = shards.sourceText(set);
-    List<String> refs = shards.referenceText(set);
     long t0 = System.nanoTime();
     List<String> hyps = translators.create(model).translate(sources);
     double seconds = (System.nanoTime() - t0) / 1e9;
-    BleuScore bleu = Bleu.sacreBleu().corpusScoreSingleRef(hyps, refs);
-    ChrfScore chrf = Chrf.sacreBleu().corpusScoreSingleRef(hyps, refs);
-    return new Result(
-        set,
-        sources.size(),
-        loss,
-        bleu.score(),
-        bleu.signature(),
-        bleu.format(),
-        chrf.score(),
-        chrf.signature(),
-        seconds,
-        hyps);
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("sentences", sources.size());
+    m.put("loss", loss);
+    m.putAll(corpusScores(hyps, shards.referenceText(set)));
+    m.put("decodeSeconds", seconds);
+    return m;
   }
 }
