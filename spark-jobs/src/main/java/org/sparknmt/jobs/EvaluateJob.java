@@ -31,10 +31,10 @@ import scala.Tuple2;
 
 /**
  * {@code spark-submit --class org.sparknmt.jobs.EvaluateJob app.jar (--bundle URI | --models URI
- * --name N) (--shards URI [--set test] | --source URI --reference URI) --out URI}: decodes a test
- * set on the cluster with the configured search (beam 4, length penalty 0.6 by default) and writes
- * {@code hypotheses.txt} (input order) and {@code metrics.json} (sacreBLEU BLEU and chrF with their
- * signatures) to {@code --out}.
+ * --name N) (--shards URI [--eval-set test] | --source URI --reference URI) --out URI}: decodes a
+ * test set on the cluster with the configured search (beam 4, length penalty 0.6 by default) and
+ * writes {@code hypotheses.txt} (input order) and {@code metrics.json} (sacreBLEU BLEU and chrF
+ * with their signatures) to {@code --out}.
  */
 @Command(
     name = "evaluate",
@@ -51,7 +51,10 @@ public final class EvaluateJob implements Callable<Integer> {
   @Option(names = "--shards", description = "Shard directory whose evaluation set to use")
   URI shards;
 
-  @Option(names = "--set", defaultValue = "test", description = "Evaluation set of --shards")
+  @Option(
+      names = "--eval-set",
+      defaultValue = "test",
+      description = "Evaluation set of --shards (dev or test)")
   String set;
 
   @Option(names = "--source", description = "Source text (one sentence per line)")
@@ -76,7 +79,8 @@ public final class EvaluateJob implements Callable<Integer> {
       src = new Path(new Path(shards), set + "/source.txt").toUri();
       ref = new Path(new Path(shards), set + "/reference.txt").toUri();
     } else if (src == null || ref == null) {
-      throw new UserError("give --shards URI [--set NAME], or --source URI and --reference URI");
+      throw new UserError(
+          "give --shards URI [--eval-set NAME], or --source URI and --reference URI");
     }
     try (SparkSession spark = Sessions.create(settings, "evaluate")) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
