@@ -1,39 +1,97 @@
 #!/usr/bin/env bash
-# Issue 6 benchmark: training throughput of the README's model (conf/bible.conf) on the same shard
-# batches in (a) a single JVM (ComputationGraph.fit, 1 ND4J thread) and (b) Spark local[2] with two
-# dl4j-spark parameter-averaging workers (1 ND4J thread each), interleaved; prints JSON lines and
-# the parameter-averaging efficiency (b) / (2 x (a)).
-# Usage: bench/train_spark_bench.sh [SHARDS_DIR] [BATCHES] [ROUNDS]
-#   SHARDS_DIR defaults to runs/bible/data/shards (made by deploy/run-pipeline.sh).
+# Issue 6 benchmark: parameter-averaging efficiency. Training throughput of the README's model
+# (conf/bible.conf) on the same shard batches
+#   single  one JVM, ComputationGraph.fit, 1 ND4J thread (the baseline)
+#   local1  Spark local[1], one dl4j-spark worker: the same code path as training, no parallelism
+#   local   Spark local[2], two dl4j-spark parameter-averaging workers (1 ND4J thread each)
+#   cluster the local standalone cluster (2 workers x 1 core, executors in their own JVMs), shards
+#           on its HDFS, the job submitted with spark-submit (only with --cluster)
+# interleaved ROUNDS times, as TrainJob trains (org.sparknmt.jobs.bench.TrainBenchJob). Prints the
+# JSON lines, then per mode the median tokens/s, the efficiency spark / (2 x single) and where the
+# time of a round goes (worker fit, waiting for the slowest worker, averaging overhead).
+# Usage: bench/train_spark_bench.sh [--cluster] [--batches 48] [--rounds 2]
+# Shards: made once under runs/bench (PrepareJob, conf/bible.conf) when missing.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-SHARDS=$(realpath "${1:-runs/bible/data/shards}")
-BATCHES=${2:-40}
-ROUNDS=${3:-2}
-[ -f "$SHARDS/manifest.json" ] || { echo "no shards at $SHARDS: run deploy/run-pipeline.sh first" >&2; exit 2; }
-mvn -B -q -ntp -o test-compile -pl spark-jobs -am -Dspotless.check.skip=true >/dev/null
-mvn -B -q -ntp -o dependency:build-classpath -pl spark-jobs -Dmdep.outputFile=/tmp/sparknmt-bench-cp.txt >/dev/null
-CP="$ROOT/spark-jobs/target/test-classes:$ROOT/spark-jobs/target/classes:$(cat /tmp/sparknmt-bench-cp.txt)"
-JAVA_OPTS=$(java -cp "$ROOT/spark-jobs/target/classes" org.sparknmt.jobs.JvmOptions)
+CLUSTER_TOO=no BATCHES=48 ROUNDS=2
+while [ $# -gt 0 ]; do
+  case $1 in
+    --cluster) CLUSTER_TOO=yes; shift ;;
+    --batches) BATCHES=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+APP_JAR=$ROOT/spark-jobs/target/sparknmt-app.jar
+SPARK_JARS=$ROOT/local-cluster/spark-home/target/spark-home/jars
+WORK=$ROOT/runs/bench
+OUT=$WORK/train-bench.jsonl
+D=$ROOT/data/bible-en-es
+if [ ! -f "$APP_JAR" ] || ! compgen -G "$SPARK_JARS/*.jar" >/dev/null; then
+  mvn -B -q -ntp -DskipTests -Dspotless.check.skip=true install >&2
+fi
+JAVA_OPTS=$(java -cp "$APP_JAR" org.sparknmt.jobs.JvmOptions)
 export OMP_NUM_THREADS=1 SPARK_LOCAL_IP=127.0.0.1
-run() { # shellcheck disable=SC2086
-  java -Xmx6g $JAVA_OPTS -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" -cp "$CP" \
-    org.sparknmt.jobs.bench.ParameterAveragingBench "file://$SHARDS" "$BATCHES" "$@" \
-    --conf "$ROOT/conf/bible.conf" 2>/dev/null | grep '^{'
+job() { # MAIN ARGS...: a sparknmt job in local mode, as deploy/run-pipeline.sh runs it
+  local main=$1; shift
+  # shellcheck disable=SC2086
+  java -Xmx4g -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=10G \
+    $JAVA_OPTS -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" \
+    -cp "$APP_JAR:$SPARK_JARS/*" "$main" --conf "$ROOT/conf/bible.conf" "$@"
 }
-echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p') load: $(cut -d' ' -f1-3 /proc/loadavg)"
-for r in $(seq 1 "$ROUNDS"); do
-  run single --set sparknmt.spark.master='"local[1]"'
-  run spark --set sparknmt.spark.master='"local[2]"' --set sparknmt.train.workers=2
-done | tee /tmp/sparknmt-train-bench.jsonl
-python3 - <<'PY'
-import json
-rows=[json.loads(l) for l in open('/tmp/sparknmt-train-bench.jsonl')]
-s=[r['tokensPerSec'] for r in rows if r['mode']=='single']
-p=[r['tokensPerSec'] for r in rows if r['mode']=='spark']
-w=[r['workers'] for r in rows if r['mode']=='spark'][0]
-ms=sorted(s)[len(s)//2]; mp=sorted(p)[len(p)//2]
-print(f"single JVM median {ms:.0f} tok/s; Spark local[2] x {w} workers median {mp:.0f} tok/s; "
-      f"speed-up {mp/ms:.2f}x; parameter-averaging efficiency {mp/(w*ms):.2f}")
+if [ ! -f "$WORK/data/shards/train/index.tsv" ]; then
+  echo "# preparing shards under $WORK/data" >&2
+  rm -rf "$WORK/data"
+  job org.sparknmt.jobs.prep.PrepareJob --source "$D/train.en.gz" --target "$D/train.es.gz" \
+    --dev-source "$D/dev.en.gz" --dev-target "$D/dev.es.gz" --out "$WORK/data" >&2
+fi
+SHARDS=file://$WORK/data/shards
+bench() { job org.sparknmt.jobs.bench.TrainBenchJob --shards "$SHARDS" --batches "$BATCHES" "$@" 2>/dev/null | grep '^{'; }
+
+CLUSTER=$ROOT/deploy/local-cluster.sh
+if [ "$CLUSTER_TOO" = yes ]; then
+  export SPARKNMT_CLUSTER_DIR=$WORK/cluster
+  "$CLUSTER" status >/dev/null 2>&1 || "$CLUSTER" start --workers 2 --worker-cores 1 --worker-memory 3g >&2
+  trap '"$CLUSTER" stop >&2 || true' EXIT
+  "$CLUSTER" hdfs -mkdir -p /bench >&2
+  "$CLUSTER" hdfs -put -f "$WORK/data/shards" /bench/ >&2
+fi
+cluster_bench() {
+  "$CLUSTER" submit --driver-memory 3g \
+    --conf "spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G" \
+    --class org.sparknmt.jobs.bench.TrainBenchJob --conf "$ROOT/conf/bible.conf" \
+    --conf "$ROOT/conf/bible-cluster.conf" --shards /bench/shards --batches "$BATCHES" --mode spark \
+    2>/dev/null | grep '^{'
+}
+
+{
+  echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p') $(nproc --all) cores; $(java -version 2>&1 | head -1); load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  for _ in $(seq 1 "$ROUNDS"); do
+    bench --mode single --set sparknmt.spark.master='"local[1]"'
+    bench --mode spark --set sparknmt.spark.master='"local[1]"' --set sparknmt.train.workers=1
+    bench --mode spark --set sparknmt.spark.master='"local[2]"' --set sparknmt.train.workers=2
+    if [ "$CLUSTER_TOO" = yes ]; then cluster_bench; fi
+  done
+  echo "# load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$OUT"
+python3 - "$OUT" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]
+def median(xs): xs = sorted(xs); return xs[len(xs) // 2]
+single = median([r['tokensPerSec'] for r in rows if r['mode'] == 'single'])
+one = [r['tokensPerSec'] for r in rows if r['mode'] == 'spark' and r['workers'] == 1]
+one = median(one) if one else None
+print(f"single JVM: median {single:.0f} target tokens/s" + (f"; Spark local[1], 1 worker: {one:.0f}" if one else ""))
+for kind, pick in (('Spark local[2]', lambda m: m.startswith('local')), ('standalone cluster', lambda m: m.startswith('spark://'))):
+    rs = [r for r in rows if r['mode'] == 'spark' and r['workers'] > 1 and pick(r['master'])]
+    if not rs:
+        continue
+    r = sorted(rs, key=lambda r: r['tokensPerSec'])[len(rs) // 2]
+    w, n = r['workers'], r['rounds']
+    vs_one = f", vs 1 Spark worker {r['tokensPerSec'] / (w * one):.2f}" if one else ""
+    print(f"{kind}, {w} workers: median {r['tokensPerSec']:.0f} tokens/s; efficiency vs single JVM {r['tokensPerSec'] / (w * single):.2f}{vs_one}; "
+          f"workers train {r['workerFitSeconds'] / r['seconds']:.0%} of the time. Per round ({r['averagingFrequency']} batches per worker, {r['seconds'] / n:.2f} s): "
+          f"worker fit {r['workerFitSeconds'] / n:.2f} s, waiting for the slowest worker {r['stragglerSeconds'] / n:.2f} s, averaging overhead {r['averagingSecondsPerRound']:.2f} s "
+          f"(broadcast {r['broadcastSecondsPerRound']:.3f} s, count {r['countSecondsPerRound']:.3f} s, building the worker's model {r['workerInitSecondsPerRound']:.3f} s, driver update {r['driverUpdateSecondsPerRound']:.3f} s)")
 PY

@@ -4,30 +4,27 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.net.URI;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparknmt.jobs.config.ConfigOptions;
 import org.sparknmt.jobs.config.Settings;
-import org.sparknmt.jobs.decode.ClusterTranslation;
+import org.sparknmt.jobs.decode.ClusterEvaluation;
 import org.sparknmt.jobs.decode.Decoding;
+import org.sparknmt.jobs.decode.ModelSource;
 import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.store.HadoopFiles;
 import org.sparknmt.jobs.store.ModelBundle;
-import org.sparknmt.jobs.train.Evaluation;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import scala.Tuple2;
 
 /**
  * {@code spark-submit --class org.sparknmt.jobs.EvaluateJob app.jar (--bundle URI | --models URI
@@ -97,41 +94,25 @@ public final class EvaluateJob implements Callable<Integer> {
       JavaSparkContext sc, Settings settings, ModelBundle bundle, URI src, URI ref, URI out)
       throws java.io.IOException {
     Configuration hadoop = sc.hadoopConfiguration();
-    List<String> refs = sc.textFile(ref.toString()).collect();
-    JavaPairRDD<Long, String> lines =
-        JavaPairRDD.fromJavaRDD(
-            sc.textFile(src.toString()).zipWithIndex().map(t -> new Tuple2<>(t._2(), t._1())));
-    long n = lines.count();
-    if (n != refs.size()) {
-      throw new UserError(
-          "source " + src + " has " + n + " lines but reference " + ref + " has " + refs.size());
-    }
-    long t0 = System.nanoTime();
-    sc.setJobGroup("sparknmt-evaluate", "decode " + n + " sentences of " + src, false);
-    List<String> hyps =
-        ClusterTranslation.translate(
-                sc,
-                lines,
-                bundle.uri(),
-                Decoding.forBundle(settings, bundle),
-                PrepConfig.from(settings).normalizer())
-            .sortByKey()
-            .values()
-            .collect();
-    double seconds = (System.nanoTime() - t0) / 1e9;
+    sc.setJobGroup("sparknmt-evaluate", "decode " + src + " with " + bundle.uri(), false);
+    ClusterEvaluation eval =
+        ClusterEvaluation.run(
+            sc,
+            ModelSource.bundle(bundle.uri()),
+            Decoding.forBundle(settings, bundle),
+            PrepConfig.from(settings).normalizer(),
+            src,
+            ref);
     Map<String, Object> metrics = new LinkedHashMap<>();
     metrics.put("bundle", bundle.uri().toString());
     metrics.put("source", src.toString());
     metrics.put("reference", ref.toString());
-    metrics.put("sentences", n);
-    metrics.putAll(Evaluation.corpusScores(hyps, refs));
-    metrics.put("decodeSeconds", seconds);
-    metrics.put("sentencesPerSecond", n / seconds);
+    metrics.putAll(eval.metrics());
     FileSystem fs = FileSystem.get(out, hadoop);
     Path dir = fs.makeQualified(new Path(out));
     HadoopFiles.mkdirs(fs, dir);
     HadoopFiles.replaceWithString(
-        fs, hadoop, new Path(dir, "hypotheses.txt"), String.join("\n", hyps) + "\n");
+        fs, hadoop, new Path(dir, "hypotheses.txt"), String.join("\n", eval.hypotheses()) + "\n");
     HadoopFiles.replaceWithString(
         fs,
         hadoop,
@@ -139,8 +120,8 @@ public final class EvaluateJob implements Callable<Integer> {
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(metrics));
     LOG.info(
         "{} sentences in {} s: {} | {}",
-        n,
-        String.format("%.1f", seconds),
+        metrics.get("sentences"),
+        String.format("%.1f", (Double) metrics.get("decodeSeconds")),
         metrics.get("bleuDetails"),
         String.format("chrF2 = %.2f", (Double) metrics.get("chrf")));
     return metrics;

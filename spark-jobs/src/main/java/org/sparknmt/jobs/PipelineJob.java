@@ -1,9 +1,9 @@
 package org.sparknmt.jobs;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -11,7 +11,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.sparknmt.jobs.config.ConfigOptions;
 import org.sparknmt.jobs.config.Settings;
-import org.sparknmt.jobs.decode.Decoding;
 import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.prep.PreparePipeline;
 import org.sparknmt.jobs.store.ModelBundle;
@@ -23,9 +22,10 @@ import picocli.CommandLine.Option;
 
 /**
  * The whole pipeline in one Spark application — prepare (clean, BPE, shard) → train → evaluate on
- * the test split → print BLEU/chrF, where the bundle and report are, and a few sample translations.
- * Every step is idempotent: a re-run reuses finished steps (shards, a finished training run) and
- * resumes an interrupted training run from its last checkpoint.
+ * the test split (by training: the bundle's metrics) → print BLEU/chrF, where the bundle and report
+ * are, and a few sample translations. Every step is idempotent: a re-run reuses finished steps
+ * (shards, a finished training run) and resumes an interrupted training run from its last
+ * checkpoint.
  *
  * <pre>
  * PipelineJob --source train.en.gz --target train.es.gz --dev-source … --test-source … --work DIR
@@ -98,30 +98,27 @@ public final class PipelineJob implements Callable<Integer> {
           new TrainPipeline(settings, shards, new Path(child("run")).toUri(), models, name)
               .run(spark);
       ModelStore.at(models, sc.hadoopConfiguration()).promote(name, bundle.version());
-      URI evalDir = new Path(child("eval/" + bundle.version())).toUri();
-      Map<String, Object> metrics =
-          EvaluateJob.evaluate(
-              sc,
-              settings,
-              bundle,
-              new Path(new Path(shards), "test/source.txt").toUri(),
-              new Path(new Path(shards), "test/reference.txt").toUri(),
-              evalDir);
+      // the bundle's test metrics and hypotheses: the test set is decoded once, by training
+      JsonNode test = bundle.metrics().path("test");
       List<String> testSources = sc.textFile(shards + "/test/source.txt").take(samples);
       List<String> testRefs = sc.textFile(shards + "/test/reference.txt").take(samples);
-      List<String> hyps =
-          Decoding.forBundle(settings, bundle).translate(bundle.loadModel(false), testSources);
+      String hypothesesFile = ModelBundle.hypothesesFile("test");
+      List<String> hyps = bundle.readText(hypothesesFile).lines().limit(samples).toList();
       StringBuilder out = new StringBuilder();
       out.append("\n==== sparknmt pipeline finished ====\n");
       out.append(
           String.format(
-              "test BLEU  %.2f  (%s)%n", metrics.get("bleu"), metrics.get("bleuSignature")));
+              "test BLEU  %.2f  (%s)%n",
+              test.path("bleu").asDouble(), test.path("bleuSignature").asText()));
       out.append(
           String.format(
-              "test chrF  %.2f  (%s)%n", metrics.get("chrf"), metrics.get("chrfSignature")));
+              "test chrF  %.2f  (%s)%n",
+              test.path("chrf").asDouble(), test.path("chrfSignature").asText()));
       out.append("model bundle: ").append(bundle.uri()).append('\n');
       out.append("training report: ").append(child("run/report/index.html")).append('\n');
-      out.append("test hypotheses + metrics: ").append(evalDir).append('\n');
+      out.append("test hypotheses: ")
+          .append(new Path(new Path(bundle.uri()), hypothesesFile))
+          .append('\n');
       for (int i = 0; i < hyps.size(); i++) {
         out.append("\nsource:      ").append(testSources.get(i));
         out.append("\nreference:   ").append(testRefs.get(i));

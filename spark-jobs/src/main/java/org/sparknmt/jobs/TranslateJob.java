@@ -13,6 +13,7 @@ import org.sparknmt.jobs.config.ConfigOptions;
 import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.decode.ClusterTranslation;
 import org.sparknmt.jobs.decode.Decoding;
+import org.sparknmt.jobs.decode.ModelSource;
 import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.store.ModelBundle;
 import org.sparknmt.jobs.store.ModelStore;
@@ -78,7 +79,11 @@ public final class TranslateJob implements Callable<Integer> {
       LOG.info("translating {} lines of {} with {}", n, input, bundle.uri());
       Path temp = new Path(out.getParent(), "." + out.getName() + ".tmp-" + System.nanoTime());
       ClusterTranslation.translate(
-              sc, lines, bundle.uri(), decoding, PrepConfig.from(settings).normalizer())
+              sc,
+              lines,
+              ModelSource.bundle(bundle.uri()),
+              decoding,
+              PrepConfig.from(settings).normalizer())
           .sortByKey()
           .values()
           .saveAsTextFile(temp.toString());

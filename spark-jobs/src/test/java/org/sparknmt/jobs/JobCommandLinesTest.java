@@ -18,7 +18,8 @@ class JobCommandLinesTest {
           new TrainJob(),
           new EvaluateJob(),
           new TranslateJob(),
-          new PipelineJob());
+          new PipelineJob(),
+          new org.sparknmt.jobs.bench.TrainBenchJob());
 
   @Test
   void everyJobBuildsItsCommandLineAndPrintsHelp() {

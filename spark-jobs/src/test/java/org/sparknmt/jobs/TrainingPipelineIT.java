@@ -40,7 +40,7 @@ class TrainingPipelineIT {
   private static FileSystem hdfs;
 
   /** A model and run small enough for CI; still every moving part of a real run. */
-  private static final String[] TINY = {
+  static final String[] TINY = {
     "--set", "sparknmt.bpe.vocab-size=400",
     "--set", "sparknmt.shard.batch-size-per-worker=8",
     "--set", "sparknmt.shard.max-source-length=48",
@@ -112,7 +112,8 @@ class TrainingPipelineIT {
     }
   }
 
-  private static void slice(Path data, Path out, String set, int from, int n) throws IOException {
+  /** Lines {@code [from, from + n)} of a set of the bundled corpus, as plain text files. */
+  static void slice(Path data, Path out, String set, int from, int n) throws IOException {
     for (String side : new String[] {"en", "es"}) {
       List<String> lines = new ArrayList<>();
       try (BufferedReader r =
@@ -215,6 +216,33 @@ class TrainingPipelineIT {
       }
     }
     assertEquals(12, lines);
+
+    // EvaluateJob decodes the test set again from the bundle: the same translations and scores as
+    // training recorded in the bundle (eval/test.hyp.txt, metrics.json)
+    String evalOut = cluster.hdfsUri() + "/it/eval";
+    SparkJob.ClientRun ev =
+        cluster.submitClient(
+            job(
+                EvaluateJob.class,
+                args(
+                    "--bundle",
+                    bundle.uri().toString(),
+                    "--shards",
+                    cluster.hdfsUri() + "/it/data/shards",
+                    "--eval-set",
+                    "test",
+                    "--out",
+                    evalOut)));
+    assertEquals(0, ev.exitCode(), () -> "see " + ev.log() + "\n" + tail(ev.output()));
+    assertEquals(
+        bundle.readText(ModelBundle.hypothesesFile("test")),
+        cluster.cat("/it/eval/hypotheses.txt"));
+    JsonNode evalMetrics = new ObjectMapper().readTree(cluster.cat("/it/eval/metrics.json"));
+    assertEquals(12, evalMetrics.get("sentences").asInt());
+    assertEquals(
+        bundle.metrics().get("test").get("bleu").asDouble(),
+        evalMetrics.get("bleu").asDouble(),
+        1e-9);
   }
 
   @Test

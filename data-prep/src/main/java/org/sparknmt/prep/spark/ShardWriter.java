@@ -33,6 +33,9 @@ public final class ShardWriter {
     return String.format("batch-%08d.bin", i);
   }
 
+  /** The per-batch table (shape and token counts of every batch file) next to the batches. */
+  public static final String INDEX_FILE = "index.tsv";
+
   /** {@link #fileName} as a {@link String#format} pattern. */
   public static final String FILE_PATTERN = "batch-%08d.bin";
 

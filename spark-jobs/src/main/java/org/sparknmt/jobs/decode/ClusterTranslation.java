@@ -1,10 +1,11 @@
 package org.sparknmt.jobs.decode;
 
-import java.net.URI;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -12,19 +13,27 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.SerializableConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.sparknmt.jobs.store.ModelBundle;
 import org.sparknmt.prep.clean.Normalizer;
 import scala.Tuple2;
 
 /**
- * Batch translation on the executors: each executor loads the bundle's model once (verifying its
- * checksums) and keeps it for all its tasks; each partition's lines are normalised, decoded in
- * length-sorted batches ({@link TextTranslator}), and returned with their line numbers so the
- * caller can write the output in input order.
+ * Batch translation on the executors: each executor loads the model once ({@link ModelSource}: a
+ * bundle, verifying its checksums, or a broadcast model) and keeps it for all its tasks; each
+ * partition's lines are normalised, decoded in length-sorted batches ({@link TextTranslator}), and
+ * returned with their line numbers so the caller can write the output in input order.
  */
 public final class ClusterTranslation {
-  /** Models loaded in this JVM, by bundle URI (bundles are immutable). */
-  private static final ConcurrentHashMap<URI, ComputationGraph> MODELS = new ConcurrentHashMap<>();
+  /** Models loaded in this JVM by {@link ModelSource#key}: the two used last. */
+  private static final Map<String, ComputationGraph> MODELS =
+      Collections.synchronizedMap(
+          new LinkedHashMap<>(4, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, ComputationGraph> eldest) {
+              return size() > 2;
+            }
+          });
 
   private ClusterTranslation() {}
 
@@ -35,7 +44,7 @@ public final class ClusterTranslation {
   public static JavaPairRDD<Long, String> translate(
       JavaSparkContext sc,
       JavaPairRDD<Long, String> lines,
-      URI bundle,
+      ModelSource source,
       Decoding decoding,
       Normalizer normalizer) {
     Broadcast<SerializableConfiguration> conf =
@@ -51,9 +60,9 @@ public final class ClusterTranslation {
                 text.add(normalizer.normalize(t._2()));
               }
               if (ids.isEmpty()) {
-                return java.util.Collections.emptyIterator();
+                return Collections.emptyIterator();
               }
-              ComputationGraph model = model(bundle, conf.value().value());
+              ComputationGraph model = model(source, conf.value().value());
               List<String> hyps;
               synchronized (model) {
                 hyps = decoding.create(model).translate(text);
@@ -67,7 +76,9 @@ public final class ClusterTranslation {
     return JavaPairRDD.fromJavaRDD(out);
   }
 
-  static ComputationGraph model(URI bundle, Configuration conf) {
-    return MODELS.computeIfAbsent(bundle, b -> ModelBundle.open(b, conf).loadModel(false));
+  static ComputationGraph model(ModelSource source, Configuration conf) {
+    synchronized (MODELS) {
+      return MODELS.computeIfAbsent(source.key(), k -> source.load(conf));
+    }
   }
 }

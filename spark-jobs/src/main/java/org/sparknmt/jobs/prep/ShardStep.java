@@ -33,6 +33,7 @@ import org.sparknmt.prep.spark.ShardWriter;
  * <pre>
  * train/batch-NNNNNNNN.bin   one MultiDataSet.save() per batch of exactly batch-size-per-worker
  *                            pairs (layout: BatchBuilder), batch order shuffled by seed
+ * train/index.tsv            one row per batch file: pairs, padded lengths, real token counts
  * dev/, test/                same layout in length order (last batch may be partial), plus
  *                            source.txt, reference.txt, lines.txt (normalised text, line order)
  * bpe/                       copy of the BPE model files
@@ -100,6 +101,7 @@ final class ShardStep {
               cfg.shardSeed(),
               staged.path("train"),
               partitions);
+      staged.writeString("train/" + ShardWriter.INDEX_FILE, batchIndex(trainStats));
       ShardSummary trainSummary = ShardSummary.of(trainStats, bk);
       LOG.info(
           "shard: wrote {} training batches of {} pairs in {} s, padding efficiency {}",
@@ -245,6 +247,32 @@ final class ShardStep {
     }
     m.put("buckets", rows);
     return m;
+  }
+
+  /**
+   * The training batches as a table, one row per batch file: its padded shape and real token
+   * counts. Training reads it to give every parameter-averaging worker the same amount of work per
+   * round ({@code RoundPlan}).
+   */
+  static String batchIndex(List<BatchStats> stats) {
+    StringBuilder sb =
+        new StringBuilder("file\tpairs\tsourceLength\ttargetLength\tsourceTokens\ttargetTokens\n");
+    for (int i = 0; i < stats.size(); i++) {
+      BatchStats b = stats.get(i);
+      sb.append(ShardWriter.fileName(i))
+          .append('\t')
+          .append(b.pairs())
+          .append('\t')
+          .append(b.sourceLength())
+          .append('\t')
+          .append(b.targetLength())
+          .append('\t')
+          .append(b.sourceTokens())
+          .append('\t')
+          .append(b.targetTokens())
+          .append('\n');
+    }
+    return sb.toString();
   }
 
   private static Map<String, Object> layout() {

@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigRenderOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -48,6 +49,7 @@ public final class BundleWriter {
   private String configJson;
   private String metricsJson;
   private Provenance provenance;
+  private final SortedMap<String, List<String>> hypotheses = new TreeMap<>();
   private String version;
 
   BundleWriter(ModelStore store, String name) {
@@ -104,6 +106,20 @@ public final class BundleWriter {
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("metrics are not serialisable to JSON", e);
     }
+    return this;
+  }
+
+  /**
+   * The model's translations of evaluation sets, one line per source line, written as {@code
+   * eval/<set>.hyp.txt} (the hypotheses behind the metrics).
+   */
+  public BundleWriter hypotheses(Map<String, List<String>> bySet) {
+    for (String set : bySet.keySet()) {
+      if (!FILE_NAME.matcher(set).matches()) {
+        throw new IllegalArgumentException("not a plain evaluation set name: '" + set + "'");
+      }
+    }
+    hypotheses.putAll(bySet);
     return this;
   }
 
@@ -198,6 +214,14 @@ public final class BundleWriter {
     HadoopFiles.writeString(fs, new Path(temp, ModelBundle.CONFIG), configJson);
     HadoopFiles.writeString(fs, new Path(temp, ModelBundle.METRICS), metricsJson);
     HadoopFiles.writeString(fs, new Path(temp, ModelBundle.PROVENANCE), provenance.toJson());
+    for (Map.Entry<String, List<String>> e : hypotheses.entrySet()) {
+      HadoopFiles.writeString(
+          fs, new Path(temp, ModelBundle.hypothesesFile(e.getKey())), lines(e.getValue()));
+    }
+  }
+
+  private static String lines(List<String> lines) {
+    return lines.isEmpty() ? "" : String.join("\n", lines) + "\n";
   }
 
   /** Renames {@code temp} to the explicit or next free version; never replaces one. */

@@ -31,6 +31,7 @@ import org.sparknmt.jobs.UserError;
  *   config.json        the fully resolved configuration
  *   metrics.json       dev/test scores (with sacreBLEU signatures), losses
  *   provenance.json    {@link Provenance}
+ *   eval/SET.hyp.txt   the model's translations of the dev/test sets behind the metrics
  *   MANIFEST.sha256    checksums of every file above
  * </pre>
  *
@@ -44,6 +45,12 @@ public final class ModelBundle {
   public static final String CONFIG = "config.json";
   public static final String METRICS = "metrics.json";
   public static final String PROVENANCE = "provenance.json";
+
+  /** The bundle file with the model's translations of evaluation set {@code set}. */
+  public static String hypothesesFile(String set) {
+    return "eval/" + set + ".hyp.txt";
+  }
+
   static final List<String> REQUIRED = List.of(MODEL, CONFIG, METRICS, PROVENANCE);
   private static final String WHAT = "model bundle";
   private static final Logger LOG = LoggerFactory.getLogger(ModelBundle.class);

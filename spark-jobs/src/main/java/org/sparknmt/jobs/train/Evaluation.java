@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
-import org.sparknmt.jobs.decode.TextTranslator;
 import org.sparknmt.model.metrics.Bleu;
 import org.sparknmt.model.metrics.BleuScore;
 import org.sparknmt.model.metrics.Chrf;
@@ -44,22 +43,6 @@ public final class Evaluation {
     m.put("bleuDetails", bleu.format());
     m.put("chrf", chrf.score());
     m.put("chrfSignature", chrf.signature());
-    return m;
-  }
-
-  /** Loss, BLEU and chrF of {@code model} on evaluation set {@code set}, decoded on the driver. */
-  public static Map<String, Object> score(
-      ComputationGraph model, ShardSet shards, String set, TextTranslator.Factory translators) {
-    double loss = loss(model, shards.loadBatches(set));
-    List<String> sources = shards.sourceText(set);
-    long t0 = System.nanoTime();
-    List<String> hyps = translators.create(model).translate(sources);
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("sentences", sources.size());
-    m.put("loss", loss);
-    m.putAll(corpusScores(hyps, shards.referenceText(set)));
-    m.put("decodeSeconds", seconds);
     return m;
   }
 }

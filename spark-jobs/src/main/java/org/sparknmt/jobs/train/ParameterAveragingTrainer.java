@@ -1,7 +1,9 @@
 package org.sparknmt.jobs.train;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.ToLongFunction;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -22,12 +24,13 @@ import org.sparknmt.jobs.store.TrainingState;
  * The training loop: dl4j-spark parameter averaging over the shard's batch files, split by split,
  * with checkpoints, validation, early stopping and progress between splits.
  *
- * <p>Each split is one {@code fitPathsMultiDataSet} call over {@link EpochPlan#split}: the workers
- * load their batch files (each exactly {@code batchSizePerWorker} pairs, so dl4j-spark's
- * re-batching keeps the length buckets intact), fit {@code averagingFrequency} minibatches, and the
- * driver averages parameters and Adam's moments ({@code saveUpdater(true)}). The driver's graph
- * holds the averaged model after every split, which is what checkpoints save. A run is resumed from
- * {@link TrainingState} (epoch, next split): the same data order continues where it stopped.
+ * <p>Each split ({@link EpochPlan#split}) is cut into rounds dealt evenly to the workers ({@link
+ * RoundPlan}), one {@code fitPathsMultiDataSet} call per round: the workers load their batch files
+ * (each exactly {@code batchSizePerWorker} pairs, so dl4j-spark's re-batching keeps the length
+ * buckets intact), fit {@code averagingFrequency} minibatches, and the driver averages parameters
+ * and Adam's moments ({@code saveUpdater(true)}). The driver's graph holds the averaged model after
+ * every split, which is what checkpoints save. A run is resumed from {@link TrainingState} (epoch,
+ * next split): the same data order continues where it stopped.
  */
 public final class ParameterAveragingTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(ParameterAveragingTrainer.class);
@@ -42,12 +45,14 @@ public final class ParameterAveragingTrainer {
   private final CheckpointStore checkpoints;
   private final TrainingReport report;
   private final Validator validator;
+  private final ToLongFunction<String> work;
 
   /**
    * @param workers data-parallel workers (partitions trained at once)
    * @param batchSizePerWorker sentence pairs in every batch file (from the shard manifest)
    * @param targetTokensPerBatch mean real target tokens per batch file, for tokens/s
    * @param learningRate the model's schedule, to report the LR at each step
+   * @param work the work in a batch file, to balance the workers ({@link RoundPlan})
    */
   public ParameterAveragingTrainer(
       JavaSparkContext sc,
@@ -59,7 +64,8 @@ public final class ParameterAveragingTrainer {
       ISchedule learningRate,
       CheckpointStore checkpoints,
       TrainingReport report,
-      Validator validator) {
+      Validator validator,
+      ToLongFunction<String> work) {
     this.sc = sc;
     this.settings = settings;
     this.plan = plan;
@@ -70,6 +76,7 @@ public final class ParameterAveragingTrainer {
     this.checkpoints = checkpoints;
     this.report = report;
     this.validator = validator;
+    this.work = work;
   }
 
   /** The dl4j-spark training master for this run. */
@@ -88,9 +95,41 @@ public final class ParameterAveragingTrainer {
         .workerPrefetchNumBatches(settings.workerPrefetch())
         .saveUpdater(true)
         .rddTrainingApproach(RDDTrainingApproach.Direct)
-        .repartionData(Repartition.Always)
+        // each fitPaths call is one round already dealt to the workers (RoundPlan)
+        .repartionData(Repartition.Never)
+        .storageLevelStreams(null)
         .rngSeed(settings.seed())
         .collectTrainingStats(false);
+  }
+
+  /**
+   * Trains one split: its rounds ({@link RoundPlan}), one {@code fitPathsMultiDataSet} call each
+   * with one partition per worker. Returns the mean training loss of the rounds.
+   *
+   * <p>dl4j-spark persists each round's worker results ({@code MEMORY_AND_DISK}) and never
+   * unpersists them; Spark would only drop them after a driver GC, so the driver's memory (for
+   * ND4J, off-heap) grew with every round. They are unpersisted here once the round is averaged.
+   */
+  public static double fitSplit(
+      SparkComputationGraph sparkNet,
+      List<String> paths,
+      int workers,
+      int averagingFrequency,
+      ToLongFunction<String> work) {
+    JavaSparkContext sc = sparkNet.getSparkContext();
+    double lossSum = 0;
+    List<List<String>> rounds = RoundPlan.rounds(paths, workers, averagingFrequency, work);
+    for (List<String> round : rounds) {
+      JavaRDD<String> rdd = sc.parallelize(round, RoundPlan.partitions(round.size(), workers));
+      sparkNet.fitPathsMultiDataSet(rdd);
+      lossSum += sparkNet.getScore();
+      for (Map.Entry<Integer, JavaRDD<?>> e : sc.getPersistentRDDs().entrySet()) {
+        if (e.getKey() > rdd.id()) {
+          e.getValue().unpersist(false);
+        }
+      }
+    }
+    return lossSum / rounds.size();
   }
 
   /**
@@ -126,10 +165,8 @@ public final class ParameterAveragingTrainer {
                 "epoch %d/%d split %d/%d", epoch + 1, settings.epochs(), split + 1, splits);
         sc.setJobGroup("sparknmt-train", "train " + what, false);
         long t0 = System.nanoTime();
-        JavaRDD<String> rdd = sc.parallelize(paths, Math.min(workers, paths.size()));
-        sparkNet.fitPathsMultiDataSet(rdd);
+        double loss = fitSplit(sparkNet, paths, workers, settings.averagingFrequency(), work);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        double loss = sparkNet.getScore();
         long iteration = model.getConfiguration().getIterationCount();
         double lr = learningRate.valueAt((int) iteration, epoch);
         double tokensPerSec = paths.size() * targetTokensPerBatch / seconds;

@@ -19,6 +19,7 @@ import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.sparknmt.jobs.UserError;
 import org.sparknmt.prep.bpe.BpeModel;
+import org.sparknmt.prep.spark.ShardWriter;
 
 /**
  * A shard directory written by the corpus pipeline ({@code ShardJob}), as training reads it: {@code
@@ -117,6 +118,36 @@ public final class ShardSet {
     }
   }
 
+  /**
+   * The work in each batch file of {@code set}, as padded positions {@code pairs × (S + T)} by full
+   * URI (as {@link #batchPaths} names them), from {@code set/index.tsv}; empty for a shard written
+   * before the index existed (then every batch counts the same).
+   */
+  public Map<String, Long> batchWork(String set) {
+    Path setDir = new Path(dir, set);
+    Path index = new Path(setDir, ShardWriter.INDEX_FILE);
+    try {
+      if (!fs.exists(index)) {
+        return Map.of();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    List<String> rows = lines(readText(set + "/" + ShardWriter.INDEX_FILE));
+    Map<String, Long> work = new LinkedHashMap<>();
+    for (String row : rows.subList(1, rows.size())) {
+      String[] f = row.split("\t");
+      try {
+        long pairs = Long.parseLong(f[1]);
+        long positions = pairs * (Long.parseLong(f[2]) + Long.parseLong(f[3]));
+        work.put(new Path(setDir, f[0]).toString(), positions);
+      } catch (RuntimeException e) {
+        throw new UserError("malformed row in " + index + ": '" + row + "'", e);
+      }
+    }
+    return work;
+  }
+
   /** Mean real target tokens per training batch (for tokens/s). */
   public double targetTokensPerTrainBatch() {
     JsonNode train = manifest.path("train");
@@ -139,6 +170,11 @@ public final class ShardSet {
 
   public BpeModel bpe() {
     return BpeModel.fromFiles(bpeFiles());
+  }
+
+  /** A text file of an evaluation set, e.g. {@code textUri("test", "source.txt")}. */
+  public URI textUri(String set, String file) {
+    return new Path(new Path(dir, set), file).toUri();
   }
 
   /** Source lines of an evaluation set, in line order. */

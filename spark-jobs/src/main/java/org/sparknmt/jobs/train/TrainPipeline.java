@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.ToLongFunction;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -13,8 +14,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparknmt.jobs.config.Settings;
+import org.sparknmt.jobs.decode.ClusterEvaluation;
 import org.sparknmt.jobs.decode.Decoding;
-import org.sparknmt.jobs.decode.TextTranslator;
+import org.sparknmt.jobs.decode.ModelSource;
+import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.report.TrainingReport;
 import org.sparknmt.jobs.store.Checkpoint;
 import org.sparknmt.jobs.store.CheckpointStore;
@@ -97,7 +100,7 @@ public final class TrainPipeline {
           modelConfig.toJson().replaceAll("\\s+", " "));
     }
 
-    TextTranslator.Factory translators = Decoding.factory(settings, modelConfig, bpe);
+    Decoding translators = Decoding.factory(settings, modelConfig, bpe);
     Validator validator =
         new DevValidator(
             shards.loadBatches("dev"),
@@ -105,13 +108,10 @@ public final class TrainPipeline {
             shards.has("dev") ? shards.referenceText("dev") : List.of(),
             ts.devBleuSentences(),
             translators);
+    List<String> batches = shards.batchPaths("train");
     EpochPlan plan =
         new EpochPlan(
-            shards.batchPaths("train"),
-            state.shuffleSeed(),
-            workers,
-            ts.averagingFrequency(),
-            ts.roundsPerSplit());
+            batches, state.shuffleSeed(), workers, ts.averagingFrequency(), ts.roundsPerSplit());
     if (!state.finished()) {
       state =
           new ParameterAveragingTrainer(
@@ -124,15 +124,34 @@ public final class TrainPipeline {
                   NoamSchedule.of(modelConfig),
                   checkpoints,
                   report,
-                  validator)
+                  validator,
+                  batchWork(shards, batches))
               .train(model, state);
     }
 
     ComputationGraph result = averaged(checkpoints, ts.averageLast(), model);
     Map<String, Object> metrics = new LinkedHashMap<>();
-    metrics.put("dev", Evaluation.score(result, shards, "dev", translators));
-    if (shards.has("test")) {
-      metrics.put("test", Evaluation.score(result, shards, "test", translators));
+    Map<String, List<String>> hypotheses = new LinkedHashMap<>();
+    ModelSource finalModel = ModelSource.broadcast(sc, result);
+    for (String set : List.of("dev", "test")) {
+      if (shards.has(set)) {
+        sc.setJobGroup(
+            "sparknmt-evaluate", "decode the " + set + " set with the final model", false);
+        ClusterEvaluation eval =
+            ClusterEvaluation.run(
+                sc,
+                finalModel,
+                translators,
+                PrepConfig.from(settings).normalizer(),
+                shards.textUri(set, "source.txt"),
+                shards.textUri(set, "reference.txt"));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("loss", Evaluation.loss(result, shards.loadBatches(set)));
+        m.putAll(eval.metrics());
+        metrics.put(set, m);
+        hypotheses.put(set, eval.hypotheses());
+        LOG.info("final model on {}: {}", set, m.get("bleuDetails"));
+      }
     }
     metrics.put("bestValidation", state.bestScore());
     metrics.put("iterations", state.iteration());
@@ -153,6 +172,7 @@ public final class TrainPipeline {
             .bpe(shards.bpeFiles())
             .configJson(configJson(modelConfig))
             .metrics(metrics)
+            .hypotheses(hypotheses)
             .provenance(Provenance.of(data, start, Instant.now(), workers, extra))
             .commit();
     RunFiles.writePointer(runUri, BUNDLE_POINTER, bundle.version(), hadoop);
@@ -166,6 +186,21 @@ public final class TrainPipeline {
         + ",\n\"sparknmt\": "
         + settings.toJson().trim()
         + "\n}\n";
+  }
+
+  /**
+   * The work in each training batch (padded positions, from the shard's index) for {@link
+   * RoundPlan}; every batch counts the same for a shard without an index.
+   */
+  public static ToLongFunction<String> batchWork(ShardSet shards, List<String> batches) {
+    Map<String, Long> work = shards.batchWork("train");
+    if (!work.keySet().containsAll(batches)) {
+      LOG.warn(
+          "{} has no complete batch index (train/index.tsv): rounds are dealt by batch count only",
+          shards.uri());
+      return p -> 1L;
+    }
+    return work::get;
   }
 
   /**

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
@@ -27,6 +28,7 @@ import org.nd4j.linalg.dataset.MultiDataSet;
 import org.sparknmt.jobs.Cli;
 import org.sparknmt.jobs.Sessions;
 import org.sparknmt.jobs.config.Settings;
+import org.sparknmt.jobs.train.ShardSet;
 
 /** The whole corpus pipeline (corpus → vocab → shard) in local[2] on a tiny corpus. */
 class PreparePipelineTest {
@@ -180,14 +182,30 @@ class PreparePipelineTest {
     assertEquals(batched, bucketPairs);
     long realTokens = 0;
     long padded = 0;
+    // the batch index (train/index.tsv) describes every batch file as it is
+    List<String> index = Files.readAllLines(out.resolve("shards/train/index.tsv"));
+    assertEquals(batches + 1, index.size());
+    Map<String, Long> work =
+        ShardSet.open(out.resolve("shards").toUri(), spark.sparkContext().hadoopConfiguration())
+            .batchWork("train");
+    assertEquals(batches, work.size());
     for (int i = 0; i < batches; i++) {
       MultiDataSet mds = new MultiDataSet();
-      mds.load(out.resolve("shards/train").resolve(String.format("batch-%08d.bin", i)).toFile());
+      Path file = out.resolve("shards/train").resolve(String.format("batch-%08d.bin", i));
+      mds.load(file.toFile());
       assertEquals(8, mds.getFeatures(0).size(0));
       assertTrue(mds.getFeatures(0).size(1) <= 14);
       realTokens += mds.getFeaturesMaskArray(0).sumNumber().longValue();
       realTokens += mds.getLabelsMaskArray(0).sumNumber().longValue();
       padded += mds.getFeatures(0).length() + mds.getFeatures(1).length();
+      String[] row = index.get(i + 1).split("\t");
+      assertEquals(file.getFileName().toString(), row[0]);
+      assertEquals(mds.getFeatures(0).size(1), Long.parseLong(row[2]));
+      assertEquals(mds.getFeatures(1).size(1), Long.parseLong(row[3]));
+      assertEquals(mds.getLabelsMaskArray(0).sumNumber().longValue(), Long.parseLong(row[5]));
+      assertEquals(
+          mds.getFeatures(0).length() + mds.getFeatures(1).length(),
+          work.get(new org.apache.hadoop.fs.Path(file.toUri()).toString()));
     }
     JsonNode tokens = m.get("train").get("tokens");
     assertEquals(realTokens, tokens.get("source").asLong() + tokens.get("target").asLong());

@@ -1,0 +1,86 @@
+package org.sparknmt.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sparknmt.jobs.store.ModelBundle;
+import org.sparknmt.jobs.store.ModelStore;
+
+/**
+ * The README's main command (PipelineJob) end to end in Spark local mode on a slice of the bundled
+ * corpus with a tiny model: it prints the bundle's test scores and sample translations, promotes
+ * the bundle, and a second run reuses everything instead of training again.
+ */
+class PipelineJobIT {
+  @TempDir Path dir;
+
+  private record Run(int exit, String out) {}
+
+  private Run pipeline(Path corpus, Path work) {
+    List<String> args = new ArrayList<>();
+    for (String set : new String[] {"", "dev-", "test-"}) {
+      String file = set.isEmpty() ? "train" : set.substring(0, set.length() - 1);
+      args.addAll(
+          List.of(
+              "--" + set + "source",
+              corpus.resolve(file + ".en").toString(),
+              "--" + set + "target",
+              corpus.resolve(file + ".es").toString()));
+    }
+    args.addAll(List.of("--work", work.toString(), "--samples", "3"));
+    args.addAll(List.of(TrainingPipelineIT.TINY));
+    args.addAll(
+        List.of(
+            "--set", "sparknmt.spark.master=\"local[2]\"",
+            "--set", "sparknmt.train.epochs=2"));
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      int exit = Cli.execute(new PipelineJob(), args.toArray(String[]::new));
+      return new Run(exit, captured.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(stdout);
+    }
+  }
+
+  @Test
+  void runsTheWholePipelineAndReusesItOnTheSecondRun() throws Exception {
+    Path corpus = Files.createDirectories(dir.resolve("corpus"));
+    Path data = Path.of(System.getProperty("sparknmt.repo", "..")).resolve("data/bible-en-es");
+    TrainingPipelineIT.slice(data, corpus, "train", 0, 240);
+    TrainingPipelineIT.slice(data, corpus, "dev", 0, 12);
+    TrainingPipelineIT.slice(data, corpus, "test", 0, 12);
+    Path work = dir.resolve("work");
+
+    Run first = pipeline(corpus, work);
+    assertEquals(0, first.exit(), first.out());
+    ModelStore store = ModelStore.at(work.toUri(), new Configuration());
+    ModelBundle bundle = store.champion("default").orElseThrow(); // promoted and verified
+    List<String> hyps = bundle.readText(ModelBundle.hypothesesFile("test")).lines().toList();
+    assertEquals(12, hyps.size());
+    String test =
+        String.format("test BLEU  %.2f", bundle.metrics().get("test").get("bleu").asDouble());
+    assertTrue(first.out().contains(test), first.out());
+    assertTrue(first.out().contains("test chrF  "), first.out());
+    assertTrue(first.out().contains("model bundle: " + bundle.uri()), first.out());
+    for (String hyp : hyps.subList(0, 3)) {
+      assertTrue(first.out().contains("translation: " + hyp + "\n"), first.out());
+    }
+
+    Run second = pipeline(corpus, work);
+    assertEquals(0, second.exit(), second.out());
+    assertEquals(List.of(bundle.version()), store.versions("default"));
+    assertTrue(second.out().contains(test), second.out());
+  }
+}
