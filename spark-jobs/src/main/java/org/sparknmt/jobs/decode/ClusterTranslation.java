@@ -6,7 +6,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.hadoop.conf.Configuration;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -17,20 +18,25 @@ import org.sparknmt.prep.clean.Normalizer;
 import scala.Tuple2;
 
 /**
- * Batch translation on the executors: each executor loads the model once ({@link ModelSource}: a
- * bundle, verifying its checksums, or a broadcast model) and keeps it for all its tasks; each
- * partition's lines are normalised, decoded in length-sorted batches ({@link TextTranslator}), and
- * returned with their line numbers so the caller can write the output in input order.
+ * Batch translation on the executors: each executor loads the model ({@link ModelSource}: a bundle,
+ * verifying its checksums, or a broadcast model) once per concurrent task and keeps the copies for
+ * later tasks; each partition's lines are normalised, decoded in length-sorted batches ({@link
+ * TextTranslator}), and returned with their line numbers so the caller can write the output in
+ * input order.
  */
 public final class ClusterTranslation {
-  /** Models loaded in this JVM by {@link ModelSource#key}: the two used last. */
-  private static final Map<String, ComputationGraph> MODELS =
+  /**
+   * Idle model copies in this JVM by {@link ModelSource#key}, for the two models used last. A graph
+   * keeps per-call state, so a task borrows a copy of its own: tasks running side by side in one
+   * executor (or in local mode) decode in parallel instead of queueing for one copy.
+   */
+  private static final Map<String, Queue<ComputationGraph>> IDLE =
       Collections.synchronizedMap(
           new LinkedHashMap<>(4, 0.75f, true) {
             private static final long serialVersionUID = 1L;
 
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, ComputationGraph> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<String, Queue<ComputationGraph>> e) {
               return size() > 2;
             }
           });
@@ -62,10 +68,16 @@ public final class ClusterTranslation {
               if (ids.isEmpty()) {
                 return Collections.emptyIterator();
               }
-              ComputationGraph model = model(source, conf.value().value());
+              Queue<ComputationGraph> idle = idle(source.key());
+              ComputationGraph model = idle.poll();
+              if (model == null) {
+                model = source.load(conf.value().value());
+              }
               List<String> hyps;
-              synchronized (model) {
+              try {
                 hyps = decoding.create(model).translate(text);
+              } finally {
+                idle.offer(model);
               }
               List<Tuple2<Long, String>> res = new ArrayList<>(ids.size());
               for (int i = 0; i < ids.size(); i++) {
@@ -76,9 +88,9 @@ public final class ClusterTranslation {
     return JavaPairRDD.fromJavaRDD(out);
   }
 
-  static ComputationGraph model(ModelSource source, Configuration conf) {
-    synchronized (MODELS) {
-      return MODELS.computeIfAbsent(source.key(), k -> source.load(conf));
+  private static Queue<ComputationGraph> idle(String key) {
+    synchronized (IDLE) {
+      return IDLE.computeIfAbsent(key, k -> new ConcurrentLinkedQueue<>());
     }
   }
 }

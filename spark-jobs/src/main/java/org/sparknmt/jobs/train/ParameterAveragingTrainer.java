@@ -106,9 +106,10 @@ public final class ParameterAveragingTrainer {
    * Trains one split: its rounds ({@link RoundPlan}), one {@code fitPathsMultiDataSet} call each
    * with one partition per worker. Returns the mean training loss of the rounds.
    *
-   * <p>dl4j-spark persists each round's worker results ({@code MEMORY_AND_DISK}) and never
-   * unpersists them; Spark would only drop them after a driver GC, so the driver's memory (for
-   * ND4J, off-heap) grew with every round. They are unpersisted here once the round is averaged.
+   * <p>dl4j-spark persists each round's worker results ({@code MEMORY_AND_DISK}: parameters and
+   * updater state of every worker) and never unpersists them; Spark's cleaner would drop them only
+   * after a driver GC, so they piled up in the executors' block managers. They are unpersisted here
+   * once the round is averaged.
    */
   public static double fitSplit(
       SparkComputationGraph sparkNet,
