@@ -8,7 +8,8 @@ usage() {
 usage: deploy/local-cluster.sh start  [--workers N] [--worker-cores N] [--worker-memory 2g] [--timeout-seconds S]
        deploy/local-cluster.sh status                 exit 0 when HDFS and all workers are up
        deploy/local-cluster.sh stop
-       deploy/local-cluster.sh submit [--deploy-mode client|cluster] [--driver-memory 1g] [--conf K=V]...
+       deploy/local-cluster.sh submit [--deploy-mode client|cluster] [--driver-memory 1g]
+                                      [--timeout-seconds S (default: a day)] [--conf K=V]...
                                       --class MAIN [APP_ARGS...]      runs MAIN from the sparknmt app jar
        deploy/local-cluster.sh hdfs   FSSHELL_ARGS...   e.g. hdfs -ls /   (= hdfs dfs ...)
 

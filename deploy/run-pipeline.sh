@@ -3,7 +3,9 @@
 # sample translations) on the bundled Bible corpus, in Spark local mode on the local filesystem.
 #   deploy/run-pipeline.sh                 Spark local mode, files under runs/bible
 #   deploy/run-pipeline.sh --cluster       the same job submitted with spark-submit to a local
-#                                          standalone Spark cluster + HDFS (started, then stopped)
+#                                          standalone Spark cluster + HDFS (started if it is not
+#                                          running, and left running so that the results on HDFS
+#                                          can be read; deploy/local-cluster.sh stop)
 # Extra arguments are passed to the job, e.g. --set sparknmt.train.epochs=1.
 # Re-running continues where it stopped: finished steps are reused, training resumes from its
 # newest checkpoint. Delete the work directory (runs/bible) to start over.
@@ -16,7 +18,7 @@ DATA=$ROOT/data/bible-en-es
 
 mode=local
 if [ "${1:-}" = "--cluster" ]; then mode=cluster; shift; fi
-if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n 2,9p "$0"; exit 0; fi
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n 2,11p "$0"; exit 0; fi
 
 if [ ! -f "$APP_JAR" ] || ! compgen -G "$SPARK_JARS/*.jar" >/dev/null; then
   echo "[run-pipeline] building (first run: downloads ~1 GB from Maven Central) ..." >&2
@@ -49,7 +51,9 @@ hdfs_args=(--source /sparknmt/data/train.en.gz --target /sparknmt/data/train.es.
   --dev-source /sparknmt/data/dev.en.gz --dev-target /sparknmt/data/dev.es.gz
   --test-source /sparknmt/data/test.en.gz --test-target /sparknmt/data/test.es.gz)
 "$CLUSTER" submit --driver-memory 3g \
-  --conf "spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties" \
+  --conf "spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G" \
   --class org.sparknmt.jobs.PipelineJob \
   --conf "$ROOT/conf/bible.conf" --conf "$ROOT/conf/bible-cluster.conf" \
   "${hdfs_args[@]}" --work /sparknmt/runs/bible "$@"
+echo "[run-pipeline] the local cluster is still running (results under hdfs:///sparknmt/runs/bible):" \
+  "deploy/local-cluster.sh hdfs -ls /sparknmt/runs/bible/models/default; deploy/local-cluster.sh stop" >&2

@@ -662,8 +662,10 @@ public final class LocalCluster implements AutoCloseable {
   // submitting jobs
 
   private List<String> submitCommand(SparkJob job, String master, String deployMode, String jar) {
-    List<String> opts =
-        job.javaOptions().isEmpty() ? List.of() : Arrays.asList(job.javaOptions().split("\\s+"));
+    String driverOptions = driverJavaOptions(job);
+    // as bin/spark-submit: in client mode the driver's options are options of this very JVM
+    String jvmOptions = "client".equals(deployMode) ? driverOptions : job.javaOptions();
+    List<String> opts = jvmOptions.isEmpty() ? List.of() : Arrays.asList(jvmOptions.split("\\s+"));
     List<String> cmd = new ArrayList<>();
     cmd.add(Processes.javaExecutable());
     cmd.add("-cp");
@@ -685,6 +687,9 @@ public final class LocalCluster implements AutoCloseable {
       conf.put("spark.master.rest.enabled", "true");
     }
     conf.putAll(job.conf());
+    if (!driverOptions.isEmpty()) {
+      conf.put("spark.driver.extraJavaOptions", driverOptions);
+    }
     conf.forEach(
         (k, v) -> {
           cmd.add("--conf");
@@ -693,6 +698,15 @@ public final class LocalCluster implements AutoCloseable {
     cmd.addAll(List.of("--class", job.mainClass(), jar));
     cmd.addAll(job.args());
     return cmd;
+  }
+
+  /**
+   * The driver's Java options: the job's Java options (the build's), then its {@code
+   * spark.driver.extraJavaOptions}, as bin/spark-submit combines them.
+   */
+  static String driverJavaOptions(SparkJob job) {
+    return (job.javaOptions() + " " + job.conf().getOrDefault("spark.driver.extraJavaOptions", ""))
+        .trim();
   }
 
   private Path submitLog(SparkJob job, String mode) {

@@ -17,6 +17,9 @@ import java.util.List;
  * -Dsparknmt.hadoop.home} (default: the build outputs in the repository).
  */
 public final class LocalClusterCli {
+  /** How long {@code submit} waits for a job: a day (the tests' SparkJob default is 10 minutes). */
+  static final Duration SUBMIT_TIMEOUT = Duration.ofDays(1);
+
   static final String USAGE =
       String.join(
           "\n",
@@ -25,7 +28,8 @@ public final class LocalClusterCli {
           "  status                        exit 0 when HDFS and every worker are up",
           "  stop",
           "  submit [--deploy-mode client|cluster] [--java-options OPTS] [--driver-memory 1g]",
-          "         [--conf KEY=VALUE]... --class MAIN APP_JAR [APP_ARGS...]",
+          "         [--timeout-seconds S (default 86400)] [--conf KEY=VALUE]...",
+          "         --class MAIN APP_JAR [APP_ARGS...]",
           "  hdfs   FSSHELL_ARGS...        e.g. hdfs -ls /",
           "--work-dir defaults to ./local-cluster-state");
 
@@ -119,6 +123,7 @@ public final class LocalClusterCli {
     String deployMode = "client";
     String javaOptions = "";
     String driverMemory = "1g";
+    Duration timeout = SUBMIT_TIMEOUT;
     String mainClass = null;
     List<String[]> conf = new ArrayList<>();
     while (!args.isEmpty() && args.peek().startsWith("--")) {
@@ -127,6 +132,7 @@ public final class LocalClusterCli {
         case "--deploy-mode" -> deployMode = value(opt, args);
         case "--java-options" -> javaOptions = value(opt, args);
         case "--driver-memory" -> driverMemory = value(opt, args);
+        case "--timeout-seconds" -> timeout = Duration.ofSeconds(intValue(opt, args));
         case "--class" -> mainClass = value(opt, args);
         case "--conf" -> {
           String kv = value(opt, args);
@@ -146,7 +152,7 @@ public final class LocalClusterCli {
       throw new UsageError("--deploy-mode must be client or cluster, got '" + deployMode + "'");
     }
     SparkJob job = SparkJob.of(Path.of(args.pop()), mainClass, args.toArray(String[]::new));
-    job.javaOptions(javaOptions).driverMemory(driverMemory);
+    job.javaOptions(javaOptions).driverMemory(driverMemory).timeout(timeout);
     for (String[] kv : conf) {
       job.conf(kv[0], kv[1]);
     }

@@ -20,6 +20,20 @@ class LocalClusterTest {
   @TempDir Path tmp;
 
   @Test
+  void driverJavaOptionsKeepTheBuildsAndAddTheJobs() {
+    SparkJob job =
+        SparkJob.of(Path.of("app.jar"), "Main")
+            .javaOptions("--add-opens=java.base/java.nio=ALL-UNNAMED")
+            .conf("spark.driver.extraJavaOptions", "-Dlog4j2.configurationFile=x.properties");
+    assertEquals(
+        "--add-opens=java.base/java.nio=ALL-UNNAMED -Dlog4j2.configurationFile=x.properties",
+        LocalCluster.driverJavaOptions(job));
+    assertEquals(
+        "-Da=1",
+        LocalCluster.driverJavaOptions(SparkJob.of(Path.of("a.jar"), "M").javaOptions("-Da=1")));
+  }
+
+  @Test
   void freePortsAreDistinctAndNamed() throws Exception {
     List<String> names = LocalCluster.portNames(3);
     Map<String, Integer> ports = LocalCluster.freePorts(names);
