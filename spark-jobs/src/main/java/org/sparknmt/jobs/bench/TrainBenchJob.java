@@ -78,7 +78,7 @@ public final class TrainBenchJob implements Callable<Integer> {
   @Option(names = "--mode", required = true, description = "single or spark")
   String mode;
 
-  @Option(names = "--batches", defaultValue = "40", description = "Timed batches")
+  @Option(names = "--batches", defaultValue = "48", description = "Timed batches")
   int batches;
 
   @Option(names = "--warmup", defaultValue = "4", description = "Untimed batches first")
