@@ -30,6 +30,7 @@ import org.sparknmt.model.ModelConfig;
 import org.sparknmt.model.NoamSchedule;
 import org.sparknmt.model.TransformerFactory;
 import org.sparknmt.prep.bpe.BpeModel;
+import org.sparknmt.prep.clean.Normalizer;
 
 /**
  * What {@code TrainJob} does, step by step: open the shards, resume or start the run, train with
@@ -133,6 +134,7 @@ public final class TrainPipeline {
     Map<String, Object> metrics = new LinkedHashMap<>();
     Map<String, List<String>> hypotheses = new LinkedHashMap<>();
     ModelSource finalModel = ModelSource.broadcast(sc, result);
+    Normalizer normalizer = PrepConfig.from(settings).normalizer();
     for (String set : List.of("dev", "test")) {
       if (shards.has(set)) {
         sc.setJobGroup(
@@ -142,7 +144,7 @@ public final class TrainPipeline {
                 sc,
                 finalModel,
                 translators,
-                PrepConfig.from(settings).normalizer(),
+                normalizer,
                 shards.textUri(set, "source.txt"),
                 shards.textUri(set, "reference.txt"));
         Map<String, Object> m = new LinkedHashMap<>();
