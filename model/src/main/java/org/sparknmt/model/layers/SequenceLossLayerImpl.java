@@ -26,6 +26,7 @@ public class SequenceLossLayerImpl extends LossLayer {
   private transient INDArray lossInput;
   private transient double lossSum;
   private transient double lossTokens;
+  private transient StepArena arena;
 
   public SequenceLossLayerImpl(NeuralNetConfiguration conf, DataType dataType) {
     super(conf, dataType);
@@ -151,8 +152,21 @@ public class SequenceLossLayerImpl extends LossLayer {
    * dL/dx = dLogits·E scattered back to [B, T, d_model].
    */
   @Override
-  @SuppressWarnings("deprecation") // Nd4j.scatterUpdate: in-place row scatter
+  @SuppressWarnings("try") // the workspace scope is used for its side effect only
   public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+    if (arena == null) {
+      arena = new StepArena(arenaOwner());
+    }
+    Pair<Gradient, INDArray> out;
+    try (StepArena.Scope s = arena.beginStep()) {
+      out = lossGradient();
+    }
+    mgr.setNoLeverageOverride(arena.id()); // dL/dx stays in the arena until clear()
+    return out;
+  }
+
+  @SuppressWarnings("deprecation") // Nd4j.scatterUpdate: in-place row scatter
+  private Pair<Gradient, INDArray> lossGradient() {
     int[] rows = realRows();
     INDArray x = x2d();
     INDArray idx = Nd4j.createFromArray(rows);
@@ -179,8 +193,7 @@ public class SequenceLossLayerImpl extends LossLayer {
         1);
     Gradient g = new DefaultGradient(gradientsFlattened);
     g.gradientForVariable().put("E", gE);
-    INDArray dx3 = dx.reshape('c', input.size(0), input.size(1), input.size(2));
-    return new Pair<>(g, mgr.leverageTo(ArrayType.ACTIVATION_GRAD, dx3));
+    return new Pair<>(g, dx.reshape('c', input.size(0), input.size(1), input.size(2)));
   }
 
   @Override
@@ -214,5 +227,13 @@ public class SequenceLossLayerImpl extends LossLayer {
     logitsCache = null;
     lossInput = null;
     super.clear();
+    if (arena != null) {
+      arena.endStep(); // after backprop: the step's arrays are dead, its memory is kept
+    }
+  }
+
+  private String arenaOwner() {
+    String name = conf().getLayer().getLayerName();
+    return name == null ? "output" : name;
   }
 }

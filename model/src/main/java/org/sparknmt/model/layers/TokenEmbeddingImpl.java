@@ -2,6 +2,7 @@ package org.sparknmt.model.layers;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scatter.ScatterUpdate;
 import org.nd4j.linalg.factory.Nd4j;
@@ -40,11 +41,15 @@ public class TokenEmbeddingImpl extends TransformerVertexImpl {
   }
 
   /** Positional encodings for positions [from, from + length), [length, d_model]. */
+  @SuppressWarnings("try") // the workspace scope is used for its side effect only
   private INDArray positions(long from, long length) {
     long need = from + length;
     if (peTable == null || peTable.size(0) < need || peTable.dataType() != dataType) {
       int size = (int) Math.max(need, 256);
-      peTable = TensorOps.positionalEncoding(size, cfg.getDModel(), dataType);
+      // kept across steps: never in the step arena
+      try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+        peTable = TensorOps.positionalEncoding(size, cfg.getDModel(), dataType);
+      }
     }
     return peTable.get(NDArrayIndex.interval(from, need), NDArrayIndex.all());
   }

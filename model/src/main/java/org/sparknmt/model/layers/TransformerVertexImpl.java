@@ -44,6 +44,7 @@ public abstract class TransformerVertexImpl extends BaseGraphVertex {
   private INDArray gradsFlat;
   private INDArray[] maskArrays;
   private final TrainingConfig trainingConfig;
+  private transient StepArena arena;
 
   protected TransformerVertexImpl(
       TransformerVertex conf, ComputationGraph graph, String name, int idx, DataType dataType) {
@@ -126,12 +127,32 @@ public abstract class TransformerVertexImpl extends BaseGraphVertex {
     return m == null ? new INDArray[getNumInputArrays()] : m;
   }
 
+  /** This vertex's training-step memory (created on first use: DL4J deserialises vertices). */
+  private StepArena arena() {
+    if (arena == null) {
+      arena = new StepArena(vertexName);
+    }
+    return arena;
+  }
+
+  /**
+   * Training: the forward pass allocates in this vertex's {@link StepArena}, where its caches and
+   * its output stay valid until DL4J clears the vertex after backprop; DL4J is told not to copy
+   * arrays out of it. Inference: ordinary allocations, nothing kept.
+   */
   @Override
   @SuppressWarnings("try") // the workspace scope is used for its side effect only
   public INDArray doForward(boolean training, LayerWorkspaceMgr workspaceMgr) {
     INDArray out;
+    if (training) {
+      try (StepArena.Scope s = arena().beginStep()) {
+        out = forward(inputs, currentMasks(), true);
+      }
+      workspaceMgr.setNoLeverageOverride(arena.id());
+      return out;
+    }
     try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-      out = forward(inputs, currentMasks(), training);
+      out = forward(inputs, currentMasks(), false);
     }
     return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, out);
   }
@@ -140,14 +161,10 @@ public abstract class TransformerVertexImpl extends BaseGraphVertex {
   @SuppressWarnings("try")
   public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
     INDArray[] eps;
-    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+    try (StepArena.Scope s = arena().resume()) {
       eps = backward(epsilon);
     }
-    for (int i = 0; i < eps.length; i++) {
-      if (eps[i] != null) {
-        eps[i] = workspaceMgr.leverageTo(ArrayType.ACTIVATION_GRAD, eps[i]);
-      }
-    }
+    workspaceMgr.setNoLeverageOverride(arena.id());
     Gradient g = new DefaultGradient();
     for (Map.Entry<String, INDArray> e : grads.entrySet()) {
       g.gradientForVariable().put(e.getKey(), e.getValue());
@@ -172,6 +189,9 @@ public abstract class TransformerVertexImpl extends BaseGraphVertex {
   public void clear() {
     super.clear();
     clearCache();
+    if (arena != null) {
+      arena.endStep(); // after backprop: the step's arrays are dead, its memory is kept
+    }
   }
 
   @Override
