@@ -2,6 +2,7 @@ package org.sparknmt.model;
 
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.shape.OneHot;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
@@ -106,16 +107,29 @@ public final class LabelSmoothedCrossEntropy implements ILossFunction {
    * @param labels class index of each row
    */
   public double lossAndGradientInPlace(INDArray logits, int[] labels) {
+    if (logits.ordering() != 'c' || logits.rank() != 2 || logits.elementWiseStride() != 1) {
+      throw new IllegalArgumentException("logits must be a contiguous row-major [n, V] array");
+    }
     long vocab = logits.size(1);
-    Nd4j.exec(new LogSoftMax(logits, logits)); // logits := log p (last dimension)
-    double[] logpSum = logits.sum(1).toDoubleVector();
+    // log p_v = z_v − m − log s with m = max_v z_v and s = Σ_v exp(z_v − m); per row, the loss
+    // −(1 − ε)·log p_y − (ε/V)·Σ_v log p_v = log s − (1 − ε)·(z_y − m) − (ε/V)·Σ_v (z_v − m)
+    logits.subiColumnVector(logits.max(true, 1)); // z − m
+    double[] shiftedSum = logits.sum(1).toDoubleVector();
+    DataBuffer buf = logits.data();
+    long base = logits.offset();
+    double[] shiftedTarget = new double[labels.length];
+    for (int i = 0; i < labels.length; i++) {
+      shiftedTarget[i] = buf.getDouble(base + i * vocab + labels[i]);
+    }
+    Transforms.exp(logits, false);
+    INDArray expSum = logits.sum(true, 1);
+    double[] s = expSum.toDoubleVector();
+    logits.diviColumnVector(expSum).subi(epsilon / vocab); // p − ε/V
     double loss = 0;
     for (int i = 0; i < labels.length; i++) {
-      loss -= (1 - epsilon) * logits.getDouble(i, labels[i]) + epsilon / vocab * logpSum[i];
-    }
-    Transforms.exp(logits, false).subi(epsilon / vocab); // p − ε/V
-    for (int i = 0; i < labels.length; i++) {
-      logits.putScalar(i, labels[i], logits.getDouble(i, labels[i]) - (1 - epsilon));
+      loss += Math.log(s[i]) - (1 - epsilon) * shiftedTarget[i] - epsilon / vocab * shiftedSum[i];
+      long at = base + i * vocab + labels[i];
+      buf.put(at, buf.getDouble(at) - (1 - epsilon));
     }
     return loss;
   }

@@ -3,6 +3,7 @@ package org.sparknmt.model.layers;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.api.ops.random.impl.BernoulliDistribution;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -115,8 +116,9 @@ public final class TensorOps {
     if (p <= 0) {
       return null;
     }
-    INDArray r = Nd4j.rand(type, shape);
-    return r.gt(p).castTo(type).muli(1.0 / (1.0 - p));
+    INDArray keep = Nd4j.createUninitialized(type, shape);
+    Nd4j.getExecutioner().exec(new BernoulliDistribution(keep, 1.0 - p)); // 1 w.p. 1 − p
+    return keep.muli(1.0 / (1.0 - p));
   }
 
   /** x ⊙ mask, or x itself when mask is null. */
