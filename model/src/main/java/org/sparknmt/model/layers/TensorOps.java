@@ -56,14 +56,23 @@ public final class TensorOps {
       boolean needDx) {
     Nd4j.gemm(x, dy, dW, true, false, 1.0, accumulate ? 1.0 : 0.0);
     if (db != null) {
-      INDArray s = dy.sum(0);
-      if (accumulate) {
-        db.addi(s.reshape(db.shape()));
-      } else {
-        db.assign(s.reshape(db.shape()));
-      }
+      sumRows(dy, db, accumulate);
     }
     return needDx ? matmul(dy, w, false, true) : null;
+  }
+
+  /**
+   * Σ over the rows of x [N, d] written into (or, with {@code accumulate}, added to) {@code into}
+   * (d elements, contiguous), computed as 1ᵀ·x by BLAS: measured ~10× faster than {@code x.sum(0)}
+   * for [1024, 1024] here (libnd4j reduces along the strided dimension element by element).
+   */
+  public static void sumRows(INDArray x, INDArray into, boolean accumulate) {
+    if (into.elementWiseStride() != 1) {
+      throw new IllegalArgumentException("sumRows needs a contiguous target");
+    }
+    INDArray row = into.reshape('c', 1, into.length()); // a view: contiguous
+    INDArray ones = Nd4j.ones(x.dataType(), 1, x.size(0));
+    Nd4j.gemm(ones, x, row, false, false, 1.0, accumulate ? 1.0 : 0.0);
   }
 
   /** Cached values of a LayerNorm forward pass needed by its backward. */
@@ -92,8 +101,8 @@ public final class TensorOps {
    */
   public static INDArray layerNormBackward(
       INDArray dy, LayerNormCache c, INDArray gamma, INDArray dGamma, INDArray dBeta) {
-    dGamma.assign(dy.mul(c.xHat()).sum(0).reshape(dGamma.shape()));
-    dBeta.assign(dy.sum(0).reshape(dBeta.shape()));
+    sumRows(dy.mul(c.xHat()), dGamma, false);
+    sumRows(dy, dBeta, false);
     INDArray dxHat = dy.mulRowVector(gamma);
     INDArray m1 = dxHat.mean(true, 1);
     INDArray m2 = dxHat.mul(c.xHat()).mean(true, 1);
