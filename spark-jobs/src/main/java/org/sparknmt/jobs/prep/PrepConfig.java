@@ -94,6 +94,7 @@ public record PrepConfig(
             s.bool("sparknmt.data.filter.empty"),
             maxWords,
             maxRatio,
+            s.integer("sparknmt.data.filter.ratio-min-words", 0, Integer.MAX_VALUE),
             s.bool("sparknmt.data.filter.identical")),
         s.bool("sparknmt.data.filter.duplicates"),
         s.integer("sparknmt.bpe.vocab-size", 300, 1_000_000),

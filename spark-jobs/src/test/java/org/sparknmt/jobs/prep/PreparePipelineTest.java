@@ -119,7 +119,7 @@ class PreparePipelineTest {
     List<String[]> extra =
         List.of(
             new String[] {"", "el_vacío"}, // empty
-            new String[] {"a b c d e f g h", "x"}, // length ratio
+            new String[] {"a b c d e f g h i j k l", "x"}, // length ratio
             new String[] {"Amen  \u200b.", "Amén ."}, // kept, normalised
             new String[] {"Amen .", "Amén ."}, // duplicate after normalising
             new String[] {"  \t ", "   "}); // empty
