@@ -100,7 +100,8 @@ public record PrepConfig(
         s.integer("sparknmt.bpe.vocab-size", 300, 1_000_000),
         new Bucketing(
             s.integer("sparknmt.shard.bucket-width", 1, Bucketing.MAX_LENGTH),
-            s.integer("sparknmt.shard.batch-size-per-worker", 1, 1_000_000)),
+            s.integer("sparknmt.shard.batch-size-per-worker", 1, 1_000_000),
+            s.integer("sparknmt.shard.batch-tokens", 0, 100_000_000)),
         s.integer("sparknmt.shard.max-source-length", 2, Bucketing.MAX_LENGTH),
         s.integer("sparknmt.shard.max-target-length", 2, Bucketing.MAX_LENGTH),
         s.longValue("sparknmt.shard.seed", Long.MIN_VALUE, Long.MAX_VALUE),
