@@ -54,7 +54,7 @@ for run in $(seq 1 "$RUNS"); do
     --dev-source "$D/dev.en.gz" --dev-target "$D/dev.es.gz" \
     --test-source "$D/test.en.gz" --test-target "$D/test.es.gz" \
     --out "$OUT" --set "sparknmt.spark.master=\"$MASTER\"" \
-    --set sparknmt.shard.batch-size-per-worker="$BATCH" 2> "$LOG"
+    --set sparknmt.shard.batch-tokens=0 --set sparknmt.shard.batch-size-per-worker="$BATCH" 2> "$LOG"
   read -r WALL USER SYS < "$WORK/time-$run.txt"
   steps=$(sed -n 's/.*prepare: step \([a-z]*\) done in \([0-9.]*\) s.*/\1=\2s/p' "$LOG" | tr '\n' ' ')
   python3 - "$OUT" "$run" "$WALL" "$USER" "$SYS" "$steps" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'

@@ -42,6 +42,7 @@ class TrainingPipelineIT {
   /** A model and run small enough for CI; still every moving part of a real run. */
   static final String[] TINY = {
     "--set", "sparknmt.bpe.vocab-size=400",
+    "--set", "sparknmt.shard.batch-tokens=0",
     "--set", "sparknmt.shard.batch-size-per-worker=8",
     "--set", "sparknmt.shard.max-source-length=48",
     "--set", "sparknmt.shard.max-target-length=48",

@@ -13,7 +13,7 @@ public enum RejectReason {
   EMPTY("empty"),
   /** A side has more words than allowed. */
   TOO_LONG("too-long"),
-  /** The word-count ratio of the longer to the shorter side is above the limit. */
+  /** The longer side is long and has too many times the words of the shorter (PairFilter). */
   LENGTH_RATIO("length-ratio"),
   /** Source and target are the same string. */
   IDENTICAL("identical"),

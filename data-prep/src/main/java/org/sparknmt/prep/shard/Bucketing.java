@@ -3,22 +3,30 @@ package org.sparknmt.prep.shard;
 import java.io.Serializable;
 
 /**
- * How pairs are grouped into batches of exactly {@code batchSize} pairs with little padding.
+ * How pairs are grouped into batches with little padding: either batches of exactly {@code
+ * batchSize} pairs, or (when {@code batchTokens > 0}) batches cut to a token budget, like fairseq's
+ * {@code --max-tokens}.
  *
  * <p>Bucket {@code i} holds the pairs whose source length (with {@code </s>}) is in {@code [i*w+1,
  * (i+1)*w]}, {@code w} = {@link #width}. All pairs are ordered by (bucket, target length, source
- * length, line) — see {@link #sortKey} — and cut into consecutive runs of {@code batchSize}: a
- * batch therefore holds pairs of one bucket with nearly equal target lengths, and the few pairs
- * left at the end of a bucket are completed with the shortest pairs of the next bucket (the batch
- * counts in the later bucket; it is still padded only to its own longest pair). Before cutting, the
- * {@code N mod batchSize} pairs with the smallest {@link #leftoverRank} are dropped, counted and
- * written to the rejects (reason {@code batch-leftover}): a seeded random choice, so that no length
- * range is systematically lost. Batch order is then shuffled with the same seed.
+ * length, line) — see {@link #sortKey} — and cut into consecutive runs ({@link BatchCuts}): a batch
+ * therefore holds pairs of one bucket with nearly equal target lengths, and the pairs left at the
+ * end of a bucket are completed with the shortest pairs of the next bucket (the batch counts in the
+ * later bucket; it is still padded only to its own longest pair).
+ *
+ * <p>Pair batches: before cutting, the {@code N mod batchSize} pairs with the smallest {@link
+ * #leftoverRank} are dropped, counted and written to the rejects (reason {@code batch-leftover}): a
+ * seeded random choice, so that no length range is systematically lost. Token batches drop nothing:
+ * every batch holds as many pairs as fit the budget. Batch order is then shuffled with the seed.
  *
  * @param width bucket width in source tokens (1 = one bucket per source length)
- * @param batchSize pairs per batch ({@code batchSizePerWorker} of the trainer)
+ * @param batchSize pairs per batch ({@code batchSizePerWorker} of the trainer); used when {@code
+ *     batchTokens} is 0
+ * @param batchTokens token budget of a batch, padding included: {@code pairs × max(S, T) <=
+ *     batchTokens} (S, T = the batch's padded source and target length); 0 = batches of {@code
+ *     batchSize} pairs
  */
-public record Bucketing(int width, int batchSize) implements Serializable {
+public record Bucketing(int width, int batchSize, int batchTokens) implements Serializable {
   /** Largest length the sort key can hold (10 bits). */
   public static final int MAX_LENGTH = 1023;
 
@@ -31,6 +39,19 @@ public record Bucketing(int width, int batchSize) implements Serializable {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be >= 1: " + batchSize);
     }
+    if (batchTokens < 0) {
+      throw new IllegalArgumentException("batch tokens must be >= 0: " + batchTokens);
+    }
+  }
+
+  /** Batches of exactly {@code batchSize} pairs. */
+  public Bucketing(int width, int batchSize) {
+    this(width, batchSize, 0);
+  }
+
+  /** Whether batches are cut to a token budget ({@code batchTokens > 0}) rather than a count. */
+  public boolean byTokens() {
+    return batchTokens > 0;
   }
 
   /** The bucket of a source length (>= 1). */
@@ -63,6 +84,24 @@ public record Bucketing(int width, int batchSize) implements Serializable {
     key = (key << 10) | targetLength;
     key = (key << 10) | sourceLength;
     return (key << LINE_BITS) | line;
+  }
+
+  /**
+   * The (bucket, target length, source length) part of a {@link #sortKey}: equal for pairs of one
+   * padded shape, and ordered like the sort keys.
+   */
+  public static long shapeOf(long sortKey) {
+    return sortKey >>> LINE_BITS;
+  }
+
+  /** The source length stored in a {@link #shapeOf shape}. */
+  public static int sourceLengthOf(long shape) {
+    return (int) (shape & MAX_LENGTH);
+  }
+
+  /** The target length stored in a {@link #shapeOf shape}. */
+  public static int targetLengthOf(long shape) {
+    return (int) ((shape >>> 10) & MAX_LENGTH);
   }
 
   /** The line number stored in a {@link #sortKey}. */

@@ -7,13 +7,16 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.sparknmt.prep.shard.BatchBuilder;
+import org.sparknmt.prep.shard.BatchCuts;
 import org.sparknmt.prep.shard.BatchStats;
 import org.sparknmt.prep.shard.Bucketing;
 import org.sparknmt.prep.shard.EncodedPair;
@@ -22,8 +25,9 @@ import scala.Tuple2;
 /**
  * Cuts encoded pairs into length-bucketed batches (see {@link Bucketing}) and writes each batch as
  * one {@code MultiDataSet.save(OutputStream)} file, from the executors, under a directory on any
- * Hadoop URI. File {@code i} is {@link #fileName}(i); the batches' order among the files is a
- * seeded shuffle for training sets and the length order for evaluation sets.
+ * Hadoop URI. Batches hold a fixed number of pairs or fit a token budget ({@link BatchCuts}). File
+ * {@code i} is {@link #fileName}(i); the batches' order among the files is a seeded shuffle for
+ * training sets and the length order for evaluation sets.
  */
 public final class ShardWriter {
   private ShardWriter() {}
@@ -59,8 +63,9 @@ public final class ShardWriter {
   }
 
   /**
-   * Writes {@code pairs} as batches of {@code bucketing.batchSize()} pairs (the last batch may be
-   * smaller unless the count is a multiple) into {@code dir}.
+   * Cuts {@code pairs} into batches ({@link BatchCuts}: exactly {@code bucketing.batchSize()} pairs
+   * — the last batch may be smaller unless the count is a multiple — or as many as fit {@code
+   * bucketing.batchTokens()}), and writes them into {@code dir}.
    *
    * @param shuffleSeed seed of the batch-to-file permutation, or null to keep length order
    * @return one entry per batch, indexed by file number
@@ -73,13 +78,17 @@ public final class ShardWriter {
       Long shuffleSeed,
       String dir,
       int partitions) {
-    int b = bucketing.batchSize();
-    int batches = (int) ((count + b - 1) / b);
-    if (batches == 0) {
+    if (count == 0) {
       return List.of();
     }
+    BatchCuts cuts = cuts(pairs, bucketing);
+    if (cuts.pairs() != count) {
+      throw new IllegalStateException("expected " + count + " pairs, counted " + cuts.pairs());
+    }
+    int batches = cuts.batches();
     int[] fileOf = shuffleSeed == null ? null : Bucketing.shuffle(batches, shuffleSeed);
     Broadcast<int[]> files = jsc.broadcast(fileOf);
+    Broadcast<long[]> starts = jsc.broadcast(cuts.starts());
     HadoopConf conf = new HadoopConf(jsc.hadoopConfiguration());
     List<Tuple2<Integer, BatchStats>> written =
         pairs
@@ -90,7 +99,7 @@ public final class ShardWriter {
             .sortByKey(true, partitions)
             .values()
             .zipWithIndex()
-            .mapToPair(t -> new Tuple2<>((int) (t._2 / b), t))
+            .mapToPair(t -> new Tuple2<>(BatchCuts.batchOf(starts.value(), t._2), t))
             .groupByKey(partitions)
             .map(
                 g -> {
@@ -110,12 +119,28 @@ public final class ShardWriter {
                   return new Tuple2<>(file, BatchStats.of(batch, bucketing));
                 })
             .collect();
+    starts.destroy();
     files.destroy();
     BatchStats[] byFile = new BatchStats[batches];
     for (Tuple2<Integer, BatchStats> w : written) {
       byFile[w._1] = w._2;
     }
     return List.of(byFile);
+  }
+
+  /**
+   * The batch cuts of {@code pairs}: their padded shapes are counted on the executors (at most one
+   * entry per (source length, target length)), the cuts computed on the driver.
+   */
+  public static BatchCuts cuts(JavaRDD<EncodedPair> pairs, Bucketing bucketing) {
+    Map<Long, Long> shapes =
+        pairs
+            .map(
+                p ->
+                    Bucketing.shapeOf(
+                        bucketing.sortKey(p.sourceLength(), p.targetLength(), p.line())))
+            .countByValue();
+    return BatchCuts.of(bucketing, new TreeMap<>(shapes));
   }
 
   /** Orders (rank, line) by rank, then line. */

@@ -253,7 +253,7 @@ class ParallelCorpusReaderTest {
     ParallelCorpusReader.Corpus c = reader(InvalidLines.ERROR).read(s.toString(), t.toString());
     List<PairRecord> out =
         CorpusCleaner.clean(
-                c.pairs(), Normalizer.standard(), new PairFilter(true, 5, 1.5, true), true)
+                c.pairs(), Normalizer.standard(), new PairFilter(true, 5, 1.5, 0, true), true)
             .collect();
     c.release();
     Map<Long, RejectReason> reasons = new java.util.HashMap<>();

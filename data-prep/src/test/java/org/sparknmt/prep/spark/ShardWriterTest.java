@@ -133,4 +133,46 @@ class ShardWriterTest {
       assertTrue(stats.get(i - 1).bucket() <= stats.get(i).bucket());
     }
   }
+
+  @Test
+  void tokenBatchesHoldEveryPairOnceWithinTheBudget() throws Exception {
+    List<EncodedPair> pairs = new ArrayList<>(corpus());
+    int[] longSource = new int[200];
+    java.util.Arrays.fill(longSource, 1000 + 1004);
+    pairs.add(new EncodedPair(1004, longSource, new int[] {5000 + 1004}));
+    Bucketing bk = new Bucketing(4, 16, 150);
+    String out = dir.resolve("tokens").toString();
+    List<BatchStats> stats =
+        ShardWriter.write(jsc, jsc.parallelize(pairs, 5), pairs.size(), bk, 42L, out, 3);
+
+    Set<Long> seen = new HashSet<>();
+    int alone = 0;
+    Set<Integer> sizes = new HashSet<>();
+    for (int i = 0; i < stats.size(); i++) {
+      MultiDataSet m = new MultiDataSet();
+      m.load(new File(out, ShardWriter.fileName(i)));
+      INDArray src = m.getFeatures(0);
+      BatchStats s = stats.get(i);
+      int b = (int) src.size(0);
+      assertEquals(s.pairs(), b);
+      assertEquals(s.sourceLength(), src.size(1));
+      assertEquals(s.targetLength(), m.getFeatures(1).size(1));
+      long positions = (long) b * Math.max(src.size(1), m.getFeatures(1).size(1));
+      if (positions > 150) {
+        assertEquals(1, b, "batch " + i + " exceeds the budget");
+        assertEquals(201, src.size(1));
+        alone++;
+      }
+      sizes.add(b);
+      for (int row = 0; row < b; row++) {
+        long line = (long) src.getFloat(row, 0) - 1000;
+        assertTrue(seen.add(line), "line " + line + " written twice");
+        assertEquals(5000 + line, (long) m.getLabels(0).getFloat(row, 0, 0));
+      }
+    }
+    assertEquals(pairs.size(), seen.size(), "every pair is written, none left over");
+    assertEquals(1, alone);
+    assertTrue(sizes.size() > 5, "batch sizes vary with length: " + sizes);
+    assertTrue(sizes.stream().anyMatch(n -> n > 16), "short pairs fill large batches: " + sizes);
+  }
 }

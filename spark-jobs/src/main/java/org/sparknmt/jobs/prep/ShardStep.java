@@ -31,14 +31,16 @@ import org.sparknmt.prep.spark.ShardWriter;
  * once), bucket by length and write {@code OUT/shards/}:
  *
  * <pre>
- * train/batch-NNNNNNNN.bin   one MultiDataSet.save() per batch of exactly batch-size-per-worker
- *                            pairs (layout: BatchBuilder), batch order shuffled by seed
+ * train/batch-NNNNNNNN.bin   one MultiDataSet.save() per batch (layout: BatchBuilder): as many
+ *                            pairs as fit batch-tokens (padding included), or exactly
+ *                            batch-size-per-worker pairs when batch-tokens = 0; batch order
+ *                            shuffled by seed
  * train/index.tsv            one row per batch file: pairs, padded lengths, real token counts
  * dev/, test/                same layout in length order (last batch may be partial), plus
  *                            source.txt, reference.txt, lines.txt (normalised text, line order)
  * bpe/                       copy of the BPE model files
  * rejects/                   JSON lines {line, reason, source, target}: too-long-subwords,
- *                            batch-leftover
+ *                            batch-leftover (pair batches only)
  * manifest.json              counts, tokens, padding efficiency, bucket table, hashes, config,
  *                            batch file pattern and count per set
  * </pre>
@@ -59,7 +61,6 @@ final class ShardStep {
     BpeModel model = VocabStep.load(PipelinePaths.step(cfg, VocabStep.DIR), conf);
     String out = PipelinePaths.step(cfg, DIR);
     Bucketing bk = cfg.bucketing();
-    int b = bk.batchSize();
 
     Broadcast<BpeBroadcast> bpe = BpeBroadcast.of(jsc, model);
     try (StagedOutput staged = StagedOutput.begin(out, cfg.overwrite(), conf)) {
@@ -80,7 +81,11 @@ final class ShardStep {
       JavaRDD<EncodedPair> fits =
           encoded.filter(p -> p.sourceLength() <= maxS && p.targetLength() <= maxT);
       long fitting = input - tooLong.size();
-      Set<Long> leftover = ShardWriter.leftoverLines(fits, fitting, b, cfg.shardSeed());
+      // token batches take every pair; pair batches drop N mod batchSize so that all are full
+      Set<Long> leftover =
+          bk.byTokens()
+              ? Set.of()
+              : ShardWriter.leftoverLines(fits, fitting, bk.batchSize(), cfg.shardSeed());
       Set<Long> dropped = new HashSet<>(leftover);
       dropped.addAll(tooLong);
       Broadcast<Set<Long>> droppedLines = jsc.broadcast(dropped);
@@ -103,12 +108,23 @@ final class ShardStep {
               partitions);
       staged.writeString("train/" + ShardWriter.INDEX_FILE, batchIndex(trainStats));
       ShardSummary trainSummary = ShardSummary.of(trainStats, bk);
+      int maxPairs = trainStats.stream().mapToInt(BatchStats::pairs).max().orElse(0);
+      long overBudget = overBudget(trainStats, bk);
       LOG.info(
-          "shard: wrote {} training batches of {} pairs in {} s, padding efficiency {}",
+          "shard: wrote {} training batches of {} in {} s, padding efficiency {}",
           trainStats.size(),
-          b,
+          bk.byTokens()
+              ? "<= " + bk.batchTokens() + " tokens (1.." + maxPairs + " pairs)"
+              : bk.batchSize() + " pairs",
           CorpusStep.seconds(t1),
           String.format("%.4f", trainSummary.paddingEfficiency()));
+      if (overBudget > 0) {
+        LOG.warn(
+            "shard: {} training pairs are longer than batch-tokens = {} on their own; each is a"
+                + " batch by itself",
+            overBudget,
+            bk.batchTokens());
+      }
 
       // rejects with their text, from the corpus
       Set<Long> tooLongLines = tooLong;
@@ -127,7 +143,9 @@ final class ShardStep {
 
       Map<String, Object> manifest = new LinkedHashMap<>();
       manifest.put("format", "sparknmt-shards/1");
-      manifest.put("batchSizePerWorker", b);
+      // the largest batch: every batch file is one minibatch of at most this many pairs
+      manifest.put("batchSizePerWorker", maxPairs);
+      manifest.put("batchTokens", bk.batchTokens());
       manifest.put("layout", layout());
       Map<String, Object> trainPart = new LinkedHashMap<>();
       Map<String, Object> pairs = new LinkedHashMap<>();
@@ -136,6 +154,7 @@ final class ShardStep {
       pairs.put(RejectReason.TOO_LONG_SUBWORDS.code(), tooLong.size());
       pairs.put(RejectReason.BATCH_LEFTOVER.code(), leftover.size());
       trainPart.put("pairs", pairs);
+      trainPart.put("overBudgetBatches", overBudget);
       trainPart.putAll(summary(trainSummary, "train", true));
       manifest.put("train", trainPart);
 
@@ -247,6 +266,17 @@ final class ShardStep {
     }
     m.put("buckets", rows);
     return m;
+  }
+
+  /** Batches whose padded positions {@code pairs × max(S, T)} exceed the token budget. */
+  static long overBudget(List<BatchStats> stats, Bucketing bk) {
+    if (!bk.byTokens()) {
+      return 0;
+    }
+    return stats.stream()
+        .filter(
+            s -> (long) s.pairs() * Math.max(s.sourceLength(), s.targetLength()) > bk.batchTokens())
+        .count();
   }
 
   /**

@@ -26,11 +26,12 @@ import org.sparknmt.jobs.store.TrainingState;
  *
  * <p>Each split ({@link EpochPlan#split}) is cut into rounds dealt evenly to the workers ({@link
  * RoundPlan}), one {@code fitPathsMultiDataSet} call per round: the workers load their batch files
- * (each exactly {@code batchSizePerWorker} pairs, so dl4j-spark's re-batching keeps the length
- * buckets intact), fit {@code averagingFrequency} minibatches, and the driver averages parameters
- * and Adam's moments ({@code saveUpdater(true)}). The driver's graph holds the averaged model after
- * every split, which is what checkpoints save. A run is resumed from {@link TrainingState} (epoch,
- * next split): the same data order continues where it stopped.
+ * and fit each as one minibatch ({@link ScheduleKeepingTrainingMaster}: no re-batching, so
+ * token-budget batches of varying pair counts stay as written), fit {@code averagingFrequency}
+ * minibatches, and the driver averages parameters and Adam's moments ({@code saveUpdater(true)}).
+ * The driver's graph holds the averaged model after every split, which is what checkpoints save. A
+ * run is resumed from {@link TrainingState} (epoch, next split): the same data order continues
+ * where it stopped.
  */
 public final class ParameterAveragingTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(ParameterAveragingTrainer.class);
@@ -49,7 +50,7 @@ public final class ParameterAveragingTrainer {
 
   /**
    * @param workers data-parallel workers (partitions trained at once)
-   * @param batchSizePerWorker sentence pairs in every batch file (from the shard manifest)
+   * @param batchSizePerWorker sentence pairs in the largest batch file (from the shard manifest)
    * @param targetTokensPerBatch mean real target tokens per batch file, for tokens/s
    * @param learningRate the model's schedule, to report the LR at each step
    * @param work the work in a batch file, to balance the workers ({@link RoundPlan})
@@ -146,7 +147,7 @@ public final class ParameterAveragingTrainer {
     long wallBefore = start.wallTimeMillis();
     long splitsDoneThisAttempt = 0;
     LOG.info(
-        "Training: {} epochs x {} splits of <= {} batches ({} pairs each), {} workers,"
+        "Training: {} epochs x {} splits of <= {} batches (<= {} pairs each), {} workers,"
             + " averaging every {} minibatches; starting at epoch {} split {}",
         settings.epochs(),
         splits,
@@ -177,9 +178,9 @@ public final class ParameterAveragingTrainer {
         double eta = elapsed / splitsDoneThisAttempt * (totalSplits - doneSplits);
         long wallMillis = wallBefore + (long) (elapsed * 1000);
         LOG.info(
-            "{}: {} examples, loss {}, lr {}, {} target tok/s, {}s; elapsed {}, ETA {}",
+            "{}: {} batches, loss {}, lr {}, {} target tok/s, {}s; elapsed {}, ETA {}",
             what,
-            paths.size() * batchSizePerWorker,
+            paths.size(),
             String.format("%.4f", loss),
             String.format("%.3g", lr),
             String.format("%.0f", tokensPerSec),

@@ -1,7 +1,12 @@
 package org.sparknmt.jobs.train;
 
 import java.util.Collection;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.datavec.spark.util.BroadcastHadoopConfigHolder;
+import org.deeplearning4j.core.loader.DataSetLoader;
+import org.deeplearning4j.core.loader.MultiDataSetLoader;
 import org.deeplearning4j.core.storage.StatsStorageRouterProvider;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -10,12 +15,15 @@ import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.api.WorkerConfiguration;
 import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
+import org.deeplearning4j.spark.util.SparkUtils;
 
 /**
- * dl4j-spark's parameter averaging with one fix: workers continue the driver's iteration and epoch
- * counts.
+ * dl4j-spark's parameter averaging with two fixes: workers continue the driver's iteration and
+ * epoch counts, and train on each batch file as written (no re-batching).
  *
  * <p>dl4j-spark 1.0.0-M2's {@code ParameterAveragingTrainingWorker.getInitialModelGraph} builds
  * each worker's graph from {@code ComputationGraphConfiguration.clone()}, which does not copy the
@@ -24,6 +32,11 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
  * bias correction then see step 0..averagingFrequency forever, and the model barely learns. Here
  * the worker copies the counts from the broadcast configuration; {@code
  * ScheduleKeepingTrainingMasterTest} checks both the bug and the fix.
+ *
+ * <p>dl4j-spark re-batches what a worker loads into minibatches of exactly {@code
+ * batchSizePerWorker} examples (merging and splitting MultiDataSets), which would break
+ * token-budget batches of varying pair counts; {@link WholeBatchPathFlatMap} feeds every file as
+ * one minibatch ({@code fitPathsMultiDataSet} on a graph, the only path training uses).
  */
 public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrainingMaster {
   private static final long serialVersionUID = 1L;
@@ -57,6 +70,43 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
             collectTrainingStats);
     return new CountKeepingWorker(
         broadcast, saveUpdater, configuration, trainingHookList, listeners, getRouterProvider());
+  }
+
+  /** As dl4j-spark's, with {@link WholeBatchPathFlatMap} for a graph's MultiDataSet paths. */
+  @Override
+  protected void doIterationPaths(
+      SparkDl4jMultiLayer network,
+      SparkComputationGraph graph,
+      JavaRDD<String> split,
+      int splitNum,
+      int numSplits,
+      int dataSetObjectNumExamples,
+      DataSetLoader dsLoader,
+      MultiDataSetLoader mdsLoader) {
+    if (network != null || mdsLoader == null || collectTrainingStats) {
+      super.doIterationPaths(
+          network,
+          graph,
+          split,
+          splitNum,
+          numSplits,
+          dataSetObjectNumExamples,
+          dsLoader,
+          mdsLoader);
+      return;
+    }
+    JavaRDD<String> data =
+        SparkUtils.repartition(
+            split,
+            repartition,
+            repartitionStrategy,
+            numObjectsEachWorker(dataSetObjectNumExamples),
+            numWorkers);
+    JavaSparkContext sc = graph.getSparkContext();
+    WholeBatchPathFlatMap<ParameterAveragingTrainingResult> function =
+        new WholeBatchPathFlatMap<>(
+            getWorkerInstance(graph), mdsLoader, BroadcastHadoopConfigHolder.get(sc));
+    processResults(null, graph, data.mapPartitions(function), splitNum, numSplits);
   }
 
   /** The worker whose graph starts at the driver's iteration and epoch counts. */

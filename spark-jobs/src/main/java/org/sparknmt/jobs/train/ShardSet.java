@@ -23,9 +23,10 @@ import org.sparknmt.prep.spark.ShardWriter;
 
 /**
  * A shard directory written by the corpus pipeline ({@code ShardJob}), as training reads it: {@code
- * manifest.json}, {@code train/batch-*.bin} (each exactly {@code batchSizePerWorker} pairs), the
- * BPE files under {@code bpe/}, and the evaluation sets {@code dev/}, {@code test/} (batches plus
- * source and reference text in line order).
+ * manifest.json}, {@code train/batch-*.bin} (one minibatch each: fitting {@code batchTokens}, or
+ * exactly {@code batchSizePerWorker} pairs when that is 0), the BPE files under {@code bpe/}, and
+ * the evaluation sets {@code dev/}, {@code test/} (batches plus source and reference text in line
+ * order).
  */
 public final class ShardSet {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -72,6 +73,7 @@ public final class ShardSet {
     return manifest;
   }
 
+  /** Pairs in the largest training batch (all of them when batches are cut by pair count). */
   public int batchSizePerWorker() {
     return manifest.path("batchSizePerWorker").asInt();
   }

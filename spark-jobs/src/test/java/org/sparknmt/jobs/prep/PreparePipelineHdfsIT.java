@@ -99,6 +99,8 @@ class PreparePipelineHdfsIT {
             "--set",
             "sparknmt.bpe.vocab-size=300",
             "--set",
+            "sparknmt.shard.batch-tokens=0",
+            "--set",
             "sparknmt.shard.batch-size-per-worker=16");
     assertEquals(0, code);
 

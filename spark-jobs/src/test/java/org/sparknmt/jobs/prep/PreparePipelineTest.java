@@ -119,7 +119,7 @@ class PreparePipelineTest {
     List<String[]> extra =
         List.of(
             new String[] {"", "el_vacío"}, // empty
-            new String[] {"a b c d e f g h", "x"}, // length ratio
+            new String[] {"a b c d e f g h i j k l", "x"}, // length ratio
             new String[] {"Amen  \u200b.", "Amén ."}, // kept, normalised
             new String[] {"Amen .", "Amén ."}, // duplicate after normalising
             new String[] {"  \t ", "   "}); // empty
@@ -134,6 +134,7 @@ class PreparePipelineTest {
             "--dev-target", dir.resolve("in/dev.tgt").toString(),
             "--out", out.toString(),
             "--set", "sparknmt.bpe.vocab-size=320",
+            "--set", "sparknmt.shard.batch-tokens=0",
             "--set", "sparknmt.shard.batch-size-per-worker=8",
             "--set", "sparknmt.shard.max-source-length=14");
     assertEquals(0, run.exit(), run.err());
@@ -236,6 +237,74 @@ class PreparePipelineTest {
     assertEquals(Cli.EXIT_USER_ERROR, again.exit());
     assertTrue(again.err().contains("error: output exists: " + out.resolve("corpus")), again.err());
     assertTrue(Files.isRegularFile(out.resolve("shards/manifest.json")));
+  }
+
+  @Test
+  void tokenBudgetBatchesHoldEveryPairWithinTheBudgetAndTheIndexMatches() throws Exception {
+    Path src = dir.resolve("in/train.src");
+    Path tgt = dir.resolve("in/train.tgt");
+    corpus(src, tgt, 300, List.of());
+    Path out = dir.resolve("out");
+    int budget = 48;
+    Run run =
+        prepare(
+            "--source",
+            src.toString(),
+            "--target",
+            tgt.toString(),
+            "--out",
+            out.toString(),
+            "--set",
+            "sparknmt.bpe.vocab-size=320",
+            "--set",
+            "sparknmt.shard.batch-tokens=" + budget,
+            "--set",
+            "sparknmt.shard.max-source-length=64",
+            "--set",
+            "sparknmt.shard.max-target-length=64");
+    assertEquals(0, run.exit(), run.err());
+
+    JsonNode m = JSON.readTree(out.resolve("shards/manifest.json").toFile());
+    assertEquals(budget, m.get("batchTokens").asInt());
+    JsonNode tp = m.get("train").get("pairs");
+    long batched = tp.get("batched").asLong();
+    assertEquals(0, tp.get("batch-leftover").asLong(), "token batches leave nothing over");
+    assertEquals(tp.get("input").asLong(), batched + tp.get("too-long-subwords").asLong());
+    long batches = m.get("train").get("batches").asLong();
+    List<String> index = Files.readAllLines(out.resolve("shards/train/index.tsv"));
+    assertEquals(batches + 1, index.size());
+    Map<String, Long> work =
+        ShardSet.open(out.resolve("shards").toUri(), spark.sparkContext().hadoopConfiguration())
+            .batchWork("train");
+    long pairs = 0;
+    int maxPairs = 0;
+    long over = 0;
+    for (int i = 0; i < batches; i++) {
+      MultiDataSet mds = new MultiDataSet();
+      Path file = out.resolve("shards/train").resolve(String.format("batch-%08d.bin", i));
+      mds.load(file.toFile());
+      long b = mds.getFeatures(0).size(0);
+      long s = mds.getFeatures(0).size(1);
+      long t = mds.getFeatures(1).size(1);
+      if (b * Math.max(s, t) > budget) {
+        assertEquals(1, b, "only a pair longer than the budget may exceed it (batch " + i + ")");
+        over++;
+      }
+      pairs += b;
+      maxPairs = Math.max(maxPairs, (int) b);
+      String[] row = index.get(i + 1).split("\t");
+      assertEquals(file.getFileName().toString(), row[0]);
+      assertEquals(b, Long.parseLong(row[1]));
+      assertEquals(s, Long.parseLong(row[2]));
+      assertEquals(t, Long.parseLong(row[3]));
+      assertEquals(mds.getFeaturesMaskArray(0).sumNumber().longValue(), Long.parseLong(row[4]));
+      assertEquals(mds.getLabelsMaskArray(0).sumNumber().longValue(), Long.parseLong(row[5]));
+      assertEquals(b * (s + t), work.get(new org.apache.hadoop.fs.Path(file.toUri()).toString()));
+    }
+    assertEquals(batched, pairs, "every batched pair is in exactly one file");
+    assertEquals(over, m.get("train").get("overBudgetBatches").asLong());
+    assertEquals(maxPairs, m.get("batchSizePerWorker").asInt());
+    assertTrue(maxPairs > 1);
   }
 
   private void assertUserErrorAndNoOutput(Path out, String expected, String... args) {

@@ -1,22 +1,42 @@
 package org.sparknmt.jobs.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.datavec.spark.util.BroadcastHadoopConfigHolder;
+import org.deeplearning4j.core.loader.impl.SerializedMultiDataSetLoader;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.WorkerConfiguration;
+import org.deeplearning4j.spark.api.worker.ExecuteWorkerPathMDSFlatMap;
+import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingResult;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.sparknmt.model.ModelConfig;
 import org.sparknmt.model.TransformerFactory;
+import org.sparknmt.prep.shard.BatchBuilder;
+import org.sparknmt.prep.shard.EncodedPair;
 
 /**
- * Guards the workaround in {@link ScheduleKeepingTrainingMaster}: dl4j-spark's own worker restarts
+ * Guards the workarounds in {@link ScheduleKeepingTrainingMaster}: dl4j-spark's own worker restarts
  * at iteration 0 (if this first assertion ever fails, dl4j-spark fixed the bug and the workaround
- * can go), ours continues the driver's count.
+ * can go), ours continues the driver's count; dl4j-spark's worker re-batches batch files of varying
+ * size into {@code batchSizePerWorker} examples, ours fits each file whole.
  */
 class ScheduleKeepingTrainingMasterTest {
   private static JavaSparkContext sc;
@@ -75,5 +95,84 @@ class ScheduleKeepingTrainingMasterTest {
         tm.getWorkerInstance(new SparkComputationGraph(sc, model(), tm)).getInitialModelGraph();
     assertEquals(123, worker.getConfiguration().getIterationCount());
     assertEquals(4, worker.getConfiguration().getEpochCount());
+  }
+
+  /** A worker that records the pair count of every minibatch it is given, and trains nothing. */
+  private static ParameterAveragingTrainingWorker recorder(List<Long> sizes) {
+    ComputationGraph g = model();
+    Broadcast<NetBroadcastTuple> tuple =
+        sc.broadcast(
+            new NetBroadcastTuple(
+                g.getConfiguration(), g.params(), g.getUpdater().getStateViewArray()));
+    // batchSizePerWorker 5 (the largest batch), averaging frequency 3, prefetch 2
+    WorkerConfiguration conf = new WorkerConfiguration(true, 5, 5, 3, 2, false);
+    return new ParameterAveragingTrainingWorker(tuple, true, conf, null, null, null) {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      public ParameterAveragingTrainingResult processMinibatch(
+          MultiDataSet batch, ComputationGraph graph, boolean isLast) {
+        sizes.add(batch.getFeatures(0).size(0));
+        return null;
+      }
+    };
+  }
+
+  /** Three batch files of 3, 5 and 2 pairs (token-budget batches differ in pair count). */
+  private static List<String> batchFiles(Path dir) throws Exception {
+    List<String> paths = new ArrayList<>();
+    int line = 0;
+    for (int size : new int[] {3, 5, 2}) {
+      List<EncodedPair> pairs = new ArrayList<>();
+      for (int k = 0; k < size; k++) {
+        pairs.add(new EncodedPair(++line, new int[] {4 + k, 5}, new int[] {6, 7 + k % 4}));
+      }
+      File f = dir.resolve("batch-" + paths.size() + ".bin").toFile();
+      BatchBuilder.build(pairs).save(f);
+      paths.add(f.toURI().toString());
+    }
+    return paths;
+  }
+
+  @Test
+  void dl4jSparksOwnWorkerRebatchesVariableBatches(@TempDir Path dir) throws Exception {
+    List<Long> sizes = new ArrayList<>();
+    new ExecuteWorkerPathMDSFlatMap<>(
+            recorder(sizes),
+            new SerializedMultiDataSetLoader(),
+            BroadcastHadoopConfigHolder.get(sc))
+        .call(batchFiles(dir).iterator());
+    // 3 + 2 of the 5, then the other 3 + 2: merged and split across batches
+    assertEquals(List.of(5L, 5L), sizes);
+  }
+
+  @Test
+  void ourWorkerFitsEveryBatchFileWhole(@TempDir Path dir) throws Exception {
+    List<Long> sizes = new ArrayList<>();
+    new WholeBatchPathFlatMap<>(
+            recorder(sizes),
+            new SerializedMultiDataSetLoader(),
+            BroadcastHadoopConfigHolder.get(sc))
+        .call(batchFiles(dir).iterator());
+    assertEquals(List.of(3L, 5L, 2L), sizes);
+  }
+
+  @Test
+  void trainingThroughTheMasterUsesWholeBatches(@TempDir Path dir) throws Exception {
+    ScheduleKeepingTrainingMaster tm =
+        new ScheduleKeepingTrainingMaster(
+            new ParameterAveragingTrainingMaster.Builder(1, 5)
+                .batchSizePerWorker(5)
+                .averagingFrequency(3)
+                .saveUpdater(true)
+                .repartionData(Repartition.Never)
+                .rddTrainingApproach(RDDTrainingApproach.Direct)
+                .storageLevelStreams(null));
+    ComputationGraph g = model();
+    org.nd4j.linalg.api.ndarray.INDArray before = g.params().dup();
+    SparkComputationGraph net = new SparkComputationGraph(sc, g, tm);
+    net.fitPathsMultiDataSet(sc.parallelize(batchFiles(dir), 1));
+    assertTrue(Double.isFinite(net.getScore()), "score " + net.getScore());
+    assertTrue(!before.equalsWithEps(net.getNetwork().params(), 1e-7), "parameters were updated");
   }
 }
