@@ -20,8 +20,8 @@ import org.sparknmt.model.Translator;
  * V), {@code --src-len} tokens + {@code </s>}) with beam search for a FIXED number of steps: the
  * output-embedding row of {@code </s>} is zeroed, so its logit is 0 while ~half of the other
  * (random) logits are positive and it never ranks among the top 2k candidates; the length limit is
- * source length + {@code --steps} − (src-len + 1) = {@code --steps}. Every output is checked to have
- * exactly {@code --steps} tokens, so every run does the same work.
+ * source length + {@code --steps} − (src-len + 1) = {@code --steps}. Every output is checked to
+ * have exactly {@code --steps} tokens, so every run does the same work.
  *
  * <p>Uses only {@code beam(src, k, alpha, maxExtra)}, which older builds have too (the baseline in
  * the script runs this class against older model classes). Prints one JSON line: generated tokens/s
