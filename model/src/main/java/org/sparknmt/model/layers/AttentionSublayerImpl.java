@@ -146,8 +146,10 @@ public class AttentionSublayerImpl extends TransformerVertexImpl {
     kCache.get(NDArrayIndex.all(), at, NDArrayIndex.all()).assign(nkv[0]);
     vCache.get(NDArrayIndex.all(), at, NDArrayIndex.all()).assign(nkv[1]);
     INDArrayIndex upToT = NDArrayIndex.interval(0, t + 1);
-    INDArray k = kCache.get(NDArrayIndex.all(), upToT, NDArrayIndex.all());
-    INDArray v = vCache.get(NDArrayIndex.all(), upToT, NDArrayIndex.all());
+    // contiguous copies (in the caller's step workspace): batched matmul on the strided views
+    // measured slower than copy + matmul
+    INDArray k = kCache.get(NDArrayIndex.all(), upToT, NDArrayIndex.all()).dup('c');
+    INDArray v = vCache.get(NDArrayIndex.all(), upToT, NDArrayIndex.all()).dup('c');
     return finishStep(x2, qIn, k, v, null, bb);
   }
 
