@@ -35,7 +35,8 @@ import org.sparknmt.model.layers.TransformerVertexImpl;
  *       {@code </s>} (only when it ranks among the top k candidates, as in fairseq), and stops a
  *       sentence once it has k finished hypotheses and the best live one, length-normalised at the
  *       current length, cannot beat the best finished one (Hugging Face's rule), or at its maximum
- *       length (source length + {@code maxExtra}, at most {@link ModelConfig#maxLength()}).
+ *       length ({@link SearchOptions#maxLength}: a·|source| + b as in fairseq, at most {@link
+ *       ModelConfig#maxLength()} − 1).
  * </ul>
  *
  * Sources are token ids x1..xm, with or without the trailing {@code </s>} (added when missing);
