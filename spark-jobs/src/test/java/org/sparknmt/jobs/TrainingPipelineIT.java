@@ -61,7 +61,8 @@ class TrainingPipelineIT {
     "--set", "sparknmt.train.dev-bleu-sentences=4",
     "--set", "sparknmt.train.average-last=2",
     "--set", "sparknmt.decode.method=greedy",
-    "--set", "sparknmt.decode.max-extra-length=5",
+    "--set", "sparknmt.decode.max-len-a=1",
+    "--set", "sparknmt.decode.max-len-b=5",
   };
 
   @BeforeAll

@@ -3,7 +3,8 @@ package org.sparknmt.model.layers;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Runtime of {@link AttentionSublayer}; also offers incremental (cached) decoding steps. */
 @SuppressWarnings("overrides") // DL4J: BaseGraphVertex.setInputs(INDArray[]) vs
@@ -125,42 +126,58 @@ public class AttentionSublayerImpl extends TransformerVertexImpl {
   }
 
   /**
-   * One inference step of this sub-layer for the newest target position(s).
+   * One self-attention decoding step for the newest target position t with a preallocated cache:
+   * this step's keys/values are written at position t of the caches (no reallocation) and the query
+   * attends to positions 0..t (a view).
    *
-   * @param x [B, Tq, d_model] new query positions (usually Tq = 1)
-   * @param kv for self-attention: the cache {K, V} of earlier positions ([B·h, t, d_k], or null at
-   *     the first step), extended in place with this step's keys/values; for cross-attention: the
-   *     encoder's {K, V} from {@link #memoryKeyValues}
-   * @param keyMask [B, Tk] source mask for cross-attention, null for self-attention
-   * @return [B, Tq, d_model]
+   * @param x [B, 1, d_model] the newest position
+   * @param kCache [B·h, capacity, d_k] keys of positions &lt; t (written at t)
+   * @param vCache [B·h, capacity, d_k] values, likewise
+   * @return [B, 1, d_model]
    */
-  public INDArray step(INDArray x, INDArray[] kv, INDArray keyMask) {
+  public INDArray selfStep(INDArray x, INDArray kCache, INDArray vCache, int t) {
     int d = cfg.getDModel();
     int h = cfg.getHeads();
     long bb = x.size(0);
-    long q = x.size(1);
-    INDArray x2 = x.reshape('c', bb * q, d);
+    INDArray x2 = x.reshape('c', bb, d);
     INDArray qIn = cfg.isPreNorm() ? norm(x2, null) : x2;
-    INDArray query = MultiHeadAttention.projectQuery(weights(), qIn, bb, q, h);
-    INDArray k;
-    INDArray v;
-    if (cfg.isCross()) {
-      k = kv[0];
-      v = kv[1];
-    } else {
-      INDArray[] nkv = MultiHeadAttention.projectKeyValue(weights(), qIn, bb, q, h);
-      k = kv[0] == null ? nkv[0] : Nd4j.concat(1, kv[0], nkv[0]);
-      v = kv[1] == null ? nkv[1] : Nd4j.concat(1, kv[1], nkv[1]);
-      kv[0] = k;
-      kv[1] = v;
-    }
-    long tkk = k.size(1);
-    INDArray bias =
-        MultiHeadAttention.maskBias(keyMask, bb, q, tkk, cfg.isCausal() && q > 1, dataType);
+    INDArray[] nkv = MultiHeadAttention.projectKeyValue(weights(), qIn, bb, 1, h); // [B·h, 1, d_k]
+    INDArrayIndex at = NDArrayIndex.interval(t, t + 1);
+    kCache.get(NDArrayIndex.all(), at, NDArrayIndex.all()).assign(nkv[0]);
+    vCache.get(NDArrayIndex.all(), at, NDArrayIndex.all()).assign(nkv[1]);
+    INDArrayIndex upToT = NDArrayIndex.interval(0, t + 1);
+    // contiguous copies (in the caller's step workspace): batched matmul on the strided views
+    // measured slower than copy + matmul
+    INDArray k = kCache.get(NDArrayIndex.all(), upToT, NDArrayIndex.all()).dup('c');
+    INDArray v = vCache.get(NDArrayIndex.all(), upToT, NDArrayIndex.all()).dup('c');
+    return finishStep(x2, qIn, k, v, null, bb);
+  }
+
+  /**
+   * One encoder-decoder attention decoding step.
+   *
+   * @param x [B, 1, d_model] the newest position
+   * @param memKv the encoder's {K, V} [B·h, S, d_k] from {@link #memoryKeyValues}
+   * @param bias [B, 1, 1, S] source padding bias ({@link MultiHeadAttention#maskBias}) or null
+   * @return [B, 1, d_model]
+   */
+  public INDArray crossStep(INDArray x, INDArray[] memKv, INDArray bias) {
+    long bb = x.size(0);
+    INDArray x2 = x.reshape('c', bb, cfg.getDModel());
+    INDArray qIn = cfg.isPreNorm() ? norm(x2, null) : x2;
+    return finishStep(x2, qIn, memKv[0], memKv[1], bias, bb);
+  }
+
+  /** Attention of the projected query to k/v, output projection, residual and LayerNorm. */
+  private INDArray finishStep(
+      INDArray x2, INDArray qIn, INDArray k, INDArray v, INDArray bias, long bb) {
+    int h = cfg.getHeads();
+    INDArray query = MultiHeadAttention.projectQuery(weights(), qIn, bb, 1, h);
     INDArray a =
-        MultiHeadAttention.attend(weights(), query, k, v, bias, bb, q, tkk, h, 0, false, null);
+        MultiHeadAttention.attend(
+            weights(), query, k, v, bias, bb, 1, k.size(1), h, 0, false, null);
     INDArray r = a.addi(x2);
     INDArray out = cfg.isPreNorm() ? r : norm(r, null);
-    return out.reshape('c', bb, q, d);
+    return out.reshape('c', bb, 1, cfg.getDModel());
   }
 }

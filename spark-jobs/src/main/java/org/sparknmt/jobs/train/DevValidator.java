@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.sparknmt.jobs.decode.TextTranslator;
 import org.sparknmt.model.metrics.Bleu;
+import org.sparknmt.model.metrics.BleuScore;
 import org.sparknmt.model.metrics.Chrf;
 
 /**
@@ -36,11 +37,11 @@ public final class DevValidator implements Validator {
   public Scores validate(ComputationGraph model) {
     double loss = Evaluation.loss(model, batches);
     if (sources.isEmpty()) {
-      return new Scores(loss, null, null);
+      return new Scores(loss, null, null, null);
     }
     List<String> hyps = new ArrayList<>(translators.create(model).translate(sources));
-    double bleu = Bleu.sacreBleu().corpusScoreSingleRef(hyps, references).score();
+    BleuScore bleu = Bleu.sacreBleu().corpusScoreSingleRef(hyps, references);
     double chrf = Chrf.sacreBleu().corpusScoreSingleRef(hyps, references).score();
-    return new Scores(loss, bleu, chrf);
+    return new Scores(loss, bleu.score(), chrf, bleu.ratio());
   }
 }

@@ -31,8 +31,9 @@ public final class Evaluation {
   }
 
   /**
-   * sacreBLEU corpus BLEU and chrF of {@code hyps} against {@code refs} with their signatures: the
-   * entries of every metrics.json (bundles and EvaluateJob).
+   * sacreBLEU corpus BLEU and chrF of {@code hyps} against {@code refs} with their signatures and
+   * the hypothesis/reference length ratio: the entries of every metrics.json (bundles and
+   * EvaluateJob).
    */
   public static Map<String, Object> corpusScores(List<String> hyps, List<String> refs) {
     BleuScore bleu = Bleu.sacreBleu().corpusScoreSingleRef(hyps, refs);
@@ -41,6 +42,7 @@ public final class Evaluation {
     m.put("bleu", bleu.score());
     m.put("bleuSignature", bleu.signature());
     m.put("bleuDetails", bleu.format());
+    m.put("ratio", bleu.ratio()); // hypothesis/reference length (sys_len/ref_len, as sacreBLEU)
     m.put("chrf", chrf.score());
     m.put("chrfSignature", chrf.signature());
     return m;

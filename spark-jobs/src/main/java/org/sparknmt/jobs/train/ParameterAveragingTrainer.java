@@ -215,11 +215,12 @@ public final class ParameterAveragingTrainer {
                   wallMillis / 1000.0));
           double score = settings.higherIsBetter() ? nullToNaN(dev.bleu()) : dev.loss();
           LOG.info(
-              "validation after {}: dev loss {}, BLEU {}, chrF {}",
+              "validation after {}: dev loss {}, BLEU {}, chrF {}, ratio {}",
               what,
               String.format("%.4f", dev.loss()),
               dev.bleu() == null ? "-" : String.format("%.2f", dev.bleu()),
-              dev.chrf() == null ? "-" : String.format("%.2f", dev.chrf()));
+              dev.chrf() == null ? "-" : String.format("%.2f", dev.chrf()),
+              dev.ratio() == null ? "-" : String.format("%.3f", dev.ratio()));
           if (improves(score, state.bestScore())) {
             state = state.withBest(score, checkpointName).withBadValidations(0);
           } else {
