@@ -47,7 +47,7 @@ for run in $(seq 1 "$RUNS"); do
   START=$(date +%s.%N)
   # shellcheck disable=SC2086
   /usr/bin/time -f "%e %U %S" -o "$WORK/time-$run.txt" \
-    env OMP_NUM_THREADS=1 SPARK_LOCAL_IP=127.0.0.1 java -Xmx3g $OPTS \
+    env OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE SPARK_LOCAL_IP=127.0.0.1 java -Xmx3g $OPTS \
     -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" -cp "$CP" \
     org.sparknmt.jobs.prep.PrepareJob \
     --source "$D/train.en.gz" --target "$D/train.es.gz" \

@@ -35,7 +35,7 @@ if [ ! -f "$APP_JAR" ] || ! compgen -G "$SPARK_JARS/*.jar" >/dev/null; then
   mvn -B -q -ntp -DskipTests -Dspotless.check.skip=true install >&2
 fi
 JAVA_OPTS=$(java -cp "$APP_JAR" org.sparknmt.jobs.JvmOptions)
-export OMP_NUM_THREADS=1 SPARK_LOCAL_IP=127.0.0.1
+export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE SPARK_LOCAL_IP=127.0.0.1
 job() { # MAIN ARGS...: a sparknmt job in local mode, as deploy/run-pipeline.sh runs it
   local main=$1; shift
   # shellcheck disable=SC2086

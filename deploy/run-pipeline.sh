@@ -33,7 +33,8 @@ if [ "$mode" = local ]; then
   WORK=${SPARKNMT_WORK:-$ROOT/runs/bible}
   JAVA_OPTS=$(java -cp "$APP_JAR" org.sparknmt.jobs.JvmOptions)
   # local[2]: two training workers (Spark tasks in this JVM), one ND4J thread each (conf/bible.conf).
-  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} SPARK_LOCAL_IP=127.0.0.1
+  # OMP_WAIT_POLICY=PASSIVE: idle OpenMP threads sleep instead of spinning against the other worker.
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} SPARK_LOCAL_IP=127.0.0.1
   # shellcheck disable=SC2086
   # ND4J allocates off-heap; without a limit the JVM grew until the OS swapped (seen: 23 GB RSS).
   exec java -Xmx4g -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=10G \

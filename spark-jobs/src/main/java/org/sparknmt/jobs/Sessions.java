@@ -11,7 +11,8 @@ import org.sparknmt.jobs.config.Settings;
  * did not set one (so the same job runs in local mode from the runner and on a cluster unchanged),
  * Kryo with ND4J's registrator, and the executor settings ND4J needs — its off-heap limits ({@code
  * org.bytedeco.javacpp.maxbytes}/{@code maxphysicalbytes}), {@code OMP_NUM_THREADS} = the
- * executor's cores (ND4J slows down 10–20× when oversubscribed), and the Java options of the build.
+ * executor's cores (ND4J slows down 10–20× when oversubscribed) with {@code OMP_WAIT_POLICY=PASSIVE},
+ * and the Java options of the build.
  */
 public final class Sessions {
   private Sessions() {}
@@ -33,6 +34,9 @@ public final class Sessions {
 
     int ompThreads = settings.integer("sparknmt.nd4j.executor-omp-threads", 1, 1024);
     conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(ompThreads));
+    // idle OpenMP threads sleep instead of spin-waiting against the executor's other tasks: with
+    // spinning, 2 ND4J threads on 2 cores trained 1.8x slower than 1 (docs/BENCHMARKS.md)
+    conf.setIfMissing("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
     conf.setIfMissing(
         "spark.executor.memoryOverhead", settings.string("sparknmt.nd4j.executor-memory-overhead"));
     String nd4jMemory =

@@ -528,6 +528,7 @@ public final class LocalCluster implements AutoCloseable {
     Map<String, String> env = sparkEnv();
     // inherited by the executors and drivers this worker forks: ND4J threads = the worker's cores
     env.put("OMP_NUM_THREADS", Integer.toString(cores));
+    env.put("OMP_WAIT_POLICY", "PASSIVE"); // no spin-waiting against the other JVMs' threads
     Path log = logDir().resolve("worker-" + i + ".log");
     Process p = Processes.start(cmd, env, workDir, log);
     return new Daemon("worker-" + i, p.pid(), mainClass, log);
@@ -717,6 +718,7 @@ public final class LocalCluster implements AutoCloseable {
   private Map<String, String> submitEnv() {
     Map<String, String> env = sparkEnv();
     env.putIfAbsent("OMP_NUM_THREADS", System.getenv().getOrDefault("OMP_NUM_THREADS", "1"));
+    env.putIfAbsent("OMP_WAIT_POLICY", System.getenv().getOrDefault("OMP_WAIT_POLICY", "PASSIVE"));
     return env;
   }
 

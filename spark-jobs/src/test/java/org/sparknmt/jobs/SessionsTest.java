@@ -1,0 +1,33 @@
+package org.sparknmt.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.apache.spark.SparkConf;
+import org.junit.jupiter.api.Test;
+import org.sparknmt.jobs.config.Settings;
+
+/** The executor settings ND4J needs reach the SparkConf. */
+class SessionsTest {
+  @Test
+  void executorsGetOpenMpThreadsPassiveWaitingAndOffHeapLimits() {
+    SparkConf conf = Sessions.sparkConf(Settings.defaults(), "test");
+    assertEquals("1", conf.get("spark.executorEnv.OMP_NUM_THREADS"));
+    assertEquals("PASSIVE", conf.get("spark.executorEnv.OMP_WAIT_POLICY"));
+    assertTrue(
+        conf.get("spark.executor.extraJavaOptions").contains("-Dorg.bytedeco.javacpp.maxbytes=2G"),
+        conf.get("spark.executor.extraJavaOptions"));
+  }
+
+  @Test
+  void aWaitPolicyGivenBySparkSubmitIsKept() {
+    System.setProperty("spark.executorEnv.OMP_WAIT_POLICY", "ACTIVE");
+    try {
+      assertEquals(
+          "ACTIVE",
+          Sessions.sparkConf(Settings.defaults(), "test").get("spark.executorEnv.OMP_WAIT_POLICY"));
+    } finally {
+      System.clearProperty("spark.executorEnv.OMP_WAIT_POLICY");
+    }
+  }
+}
