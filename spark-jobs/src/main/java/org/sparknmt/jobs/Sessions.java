@@ -11,8 +11,8 @@ import org.sparknmt.jobs.config.Settings;
  * did not set one (so the same job runs in local mode from the runner and on a cluster unchanged),
  * Kryo with ND4J's registrator, and the executor settings ND4J needs — its off-heap limits ({@code
  * org.bytedeco.javacpp.maxbytes}/{@code maxphysicalbytes}), {@code OMP_NUM_THREADS} = the
- * executor's cores (ND4J slows down 10–20× when oversubscribed) with {@code OMP_WAIT_POLICY=PASSIVE},
- * and the Java options of the build.
+ * executor's cores (ND4J slows down 10–20× when oversubscribed) with {@code
+ * OMP_WAIT_POLICY=PASSIVE}, and the Java options of the build.
  */
 public final class Sessions {
   private Sessions() {}

@@ -138,10 +138,12 @@ public final class TrainBenchJob implements Callable<Integer> {
                     .collectTrainingStats(true));
         SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, master);
         ToLongFunction<String> work = TrainPipeline.batchWork(set, all);
-        ParameterAveragingTrainer.fitSplit(sparkNet, warm, workers, ts.averagingFrequency(), work);
+        ParameterAveragingTrainer.fitSplit(
+            sparkNet, warm, workers, ts.batchesPerWorkerPerRound(), work);
         long startMillis = System.currentTimeMillis();
         long t0 = System.nanoTime();
-        ParameterAveragingTrainer.fitSplit(sparkNet, timed, workers, ts.averagingFrequency(), work);
+        ParameterAveragingTrainer.fitSplit(
+            sparkNet, timed, workers, ts.batchesPerWorkerPerRound(), work);
         seconds = (System.nanoTime() - t0) / 1e9;
         result.put("averagingFrequency", ts.averagingFrequency());
         result.putAll(breakdown(sparkNet.getSparkTrainingStats(), startMillis, workers, seconds));

@@ -82,7 +82,10 @@ public final class JvmReport {
     r.put("cpu.cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
     r.put("cpu.model", cpuInfo("model name"));
     r.put("cpu.simd", simdFlags(cpuInfo("flags")));
-    for (String var : new String[] {"OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"}) {
+    for (String var :
+        new String[] {
+          "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
+        }) {
       r.put("env." + var, System.getenv().getOrDefault(var, "(unset)"));
     }
     r.put(

@@ -84,7 +84,10 @@ public final class ParameterAveragingTrainer {
   ParameterAveragingTrainingMaster trainingMaster() {
     // Builder(numWorkers, examplesPerDataSetObject): passing numWorkers avoids dl4j-spark M2's NPE
     // in fitPathsMultiDataSet for graphs (executeTrainingPathsHelper reads network == null).
-    return new ScheduleKeepingTrainingMaster(builder(workers, batchSizePerWorker, settings));
+    return new ScheduleKeepingTrainingMaster(
+        builder(workers, batchSizePerWorker, settings),
+        settings.updateFrequency(),
+        settings.clipNorm());
   }
 
   /** The training-master settings of a run (shared with the benchmark). */
@@ -116,11 +119,11 @@ public final class ParameterAveragingTrainer {
       SparkComputationGraph sparkNet,
       List<String> paths,
       int workers,
-      int averagingFrequency,
+      int batchesPerWorkerPerRound,
       ToLongFunction<String> work) {
     JavaSparkContext sc = sparkNet.getSparkContext();
     double lossSum = 0;
-    List<List<String>> rounds = RoundPlan.rounds(paths, workers, averagingFrequency, work);
+    List<List<String>> rounds = RoundPlan.rounds(paths, workers, batchesPerWorkerPerRound, work);
     for (List<String> round : rounds) {
       JavaRDD<String> rdd = sc.parallelize(round, RoundPlan.partitions(round.size(), workers));
       sparkNet.fitPathsMultiDataSet(rdd);
@@ -148,13 +151,14 @@ public final class ParameterAveragingTrainer {
     long splitsDoneThisAttempt = 0;
     LOG.info(
         "Training: {} epochs x {} splits of <= {} batches (<= {} pairs each), {} workers,"
-            + " averaging every {} minibatches; starting at epoch {} split {}",
+            + " averaging every {} updates of {} minibatch(es); starting at epoch {} split {}",
         settings.epochs(),
         splits,
         plan.splitSize(),
         batchSizePerWorker,
         workers,
         settings.averagingFrequency(),
+        settings.updateFrequency(),
         start.epoch(),
         start.nextSplit());
 
@@ -167,7 +171,7 @@ public final class ParameterAveragingTrainer {
                 "epoch %d/%d split %d/%d", epoch + 1, settings.epochs(), split + 1, splits);
         sc.setJobGroup("sparknmt-train", "train " + what, false);
         long t0 = System.nanoTime();
-        double loss = fitSplit(sparkNet, paths, workers, settings.averagingFrequency(), work);
+        double loss = fitSplit(sparkNet, paths, workers, settings.batchesPerWorkerPerRound(), work);
         double seconds = (System.nanoTime() - t0) / 1e9;
         long iteration = model.getConfiguration().getIterationCount();
         double lr = learningRate.valueAt((int) iteration, epoch);

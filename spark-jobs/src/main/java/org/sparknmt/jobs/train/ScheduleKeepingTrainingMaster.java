@@ -36,13 +36,31 @@ import org.deeplearning4j.spark.util.SparkUtils;
  * <p>dl4j-spark re-batches what a worker loads into minibatches of exactly {@code
  * batchSizePerWorker} examples (merging and splitting MultiDataSets), which would break
  * token-budget batches of varying pair counts; {@link WholeBatchPathFlatMap} feeds every file as
- * one minibatch ({@code fitPathsMultiDataSet} on a graph, the only path training uses).
+ * one minibatch ({@code fitPathsMultiDataSet} on a graph, the only path training uses), and applies
+ * gradient accumulation and global-norm clipping ({@link org.sparknmt.model.UpdateStep}) when they
+ * are configured.
  */
 public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrainingMaster {
   private static final long serialVersionUID = 1L;
 
+  private final int updateFrequency;
+  private final double clipNorm;
+
+  /** One minibatch per optimizer update, no global-norm clipping (DL4J's own step). */
   public ScheduleKeepingTrainingMaster(ParameterAveragingTrainingMaster.Builder builder) {
+    this(builder, 1, 0);
+  }
+
+  /**
+   * @param updateFrequency minibatches per optimizer update on a worker (gradient accumulation: a
+   *     worker reads averagingFrequency × updateFrequency batch files per round)
+   * @param clipNorm global L2 norm limit of each update's gradient, 0 = off
+   */
+  public ScheduleKeepingTrainingMaster(
+      ParameterAveragingTrainingMaster.Builder builder, int updateFrequency, double clipNorm) {
     super(builder);
+    this.updateFrequency = updateFrequency;
+    this.clipNorm = clipNorm;
   }
 
   /** As dl4j-spark's own (same broadcast, same worker configuration), with the fixed worker. */
@@ -105,7 +123,11 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
     JavaSparkContext sc = graph.getSparkContext();
     WholeBatchPathFlatMap<ParameterAveragingTrainingResult> function =
         new WholeBatchPathFlatMap<>(
-            getWorkerInstance(graph), mdsLoader, BroadcastHadoopConfigHolder.get(sc));
+            getWorkerInstance(graph),
+            mdsLoader,
+            BroadcastHadoopConfigHolder.get(sc),
+            updateFrequency,
+            clipNorm);
     processResults(null, graph, data.mapPartitions(function), splitNum, numSplits);
   }
 

@@ -112,7 +112,11 @@ public final class TrainPipeline {
     List<String> batches = shards.batchPaths("train");
     EpochPlan plan =
         new EpochPlan(
-            batches, state.shuffleSeed(), workers, ts.averagingFrequency(), ts.roundsPerSplit());
+            batches,
+            state.shuffleSeed(),
+            workers,
+            ts.batchesPerWorkerPerRound(),
+            ts.roundsPerSplit());
     if (!state.finished()) {
       state =
           new ParameterAveragingTrainer(

@@ -11,6 +11,8 @@ public record TrainSettings(
     int epochs,
     int workers,
     int averagingFrequency,
+    int updateFrequency,
+    double clipNorm,
     int roundsPerSplit,
     int workerPrefetch,
     long seed,
@@ -31,6 +33,8 @@ public record TrainSettings(
         s.integer(p + "epochs", 1, 100_000),
         s.integer(p + "workers", 0, 100_000),
         s.integer(p + "averaging-frequency", 1, 100_000),
+        s.integer(p + "update-frequency", 1, 100_000),
+        s.real(p + "clip-norm", 0, 1e9),
         s.integer(p + "rounds-per-split", 1, 100_000),
         s.integer(p + "worker-prefetch", 0, 1000),
         s.longValue(p + "seed", Long.MIN_VALUE, Long.MAX_VALUE),
@@ -41,6 +45,14 @@ public record TrainSettings(
         s.choice(p + "early-stopping-metric", DEV_BLEU, DEV_LOSS),
         s.integer(p + "patience", 0, 1000),
         s.integer(p + "average-last", 1, 100));
+  }
+
+  /**
+   * Batch files each worker fits between two averagings: {@code averagingFrequency} optimizer
+   * updates of {@code updateFrequency} minibatches each.
+   */
+  public int batchesPerWorkerPerRound() {
+    return averagingFrequency * updateFrequency;
   }
 
   /** True if a higher value of the early-stopping metric is better. */

@@ -16,6 +16,7 @@ import org.nd4j.linalg.dataset.AsyncMultiDataSetIterator;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sparknmt.model.UpdateStep;
 
 /**
  * A parameter-averaging worker's task over its batch files: every file is one minibatch, as it was
@@ -28,7 +29,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * have exactly that many pairs; token-budget batches differ in pair count, and would be merged and
  * split across length buckets. Here the files reach {@code processMinibatch} unchanged (prefetched
  * asynchronously as before). At most {@code maxBatchesPerWorker} (= averaging frequency) files are
- * read, as dl4j-spark does. Training statistics are not collected.
+ * read, as dl4j-spark does — times {@code updateFrequency}: with gradient accumulation a worker
+ * makes averaging-frequency optimizer updates of {@code updateFrequency} minibatches each ({@link
+ * UpdateStep}, also used alone for global-norm clipping). Training statistics are not collected.
  */
 final class WholeBatchPathFlatMap<R extends TrainingResult>
     implements FlatMapFunction<Iterator<String>, R> {
@@ -37,20 +40,26 @@ final class WholeBatchPathFlatMap<R extends TrainingResult>
   private final TrainingWorker<R> worker;
   private final MultiDataSetLoader loader;
   private final Broadcast<SerializableHadoopConfig> hadoopConfig;
+  private final int updateFrequency;
+  private final double clipNorm;
 
   WholeBatchPathFlatMap(
       TrainingWorker<R> worker,
       MultiDataSetLoader loader,
-      Broadcast<SerializableHadoopConfig> hadoopConfig) {
+      Broadcast<SerializableHadoopConfig> hadoopConfig,
+      int updateFrequency,
+      double clipNorm) {
     this.worker = worker;
     this.loader = loader;
     this.hadoopConfig = hadoopConfig;
+    this.updateFrequency = updateFrequency;
+    this.clipNorm = clipNorm;
   }
 
   @Override
   public Iterator<R> call(Iterator<String> paths) throws Exception {
     int max = worker.getDataConfiguration().getMaxBatchesPerWorker();
-    int maxBatches = max > 0 ? max : Integer.MAX_VALUE;
+    int maxBatches = max > 0 ? max * updateFrequency : Integer.MAX_VALUE;
     List<String> files = new ArrayList<>();
     while (paths.hasNext() && files.size() < maxBatches) {
       files.add(paths.next());
@@ -66,6 +75,14 @@ final class WholeBatchPathFlatMap<R extends TrainingResult>
     }
     try {
       ComputationGraph net = worker.getInitialModelGraph();
+      UpdateStep step = new UpdateStep(net, updateFrequency, clipNorm);
+      if (!step.isPlainFit()) {
+        while (batches.hasNext()) {
+          step.fit(batches.next());
+        }
+        step.flush(); // a partial group at the end of the round is still an update
+        return Collections.singletonList(worker.getFinalResult(net)).iterator();
+      }
       while (batches.hasNext()) {
         MultiDataSet next = batches.next();
         R result = worker.processMinibatch(next, net, !batches.hasNext());

@@ -26,9 +26,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.sparknmt.model.ModelConfig;
 import org.sparknmt.model.TransformerFactory;
+import org.sparknmt.model.UpdateStep;
 import org.sparknmt.prep.shard.BatchBuilder;
 import org.sparknmt.prep.shard.EncodedPair;
 
@@ -152,9 +154,53 @@ class ScheduleKeepingTrainingMasterTest {
     new WholeBatchPathFlatMap<>(
             recorder(sizes),
             new SerializedMultiDataSetLoader(),
-            BroadcastHadoopConfigHolder.get(sc))
+            BroadcastHadoopConfigHolder.get(sc),
+            1,
+            0)
         .call(batchFiles(dir).iterator());
     assertEquals(List.of(3L, 5L, 2L), sizes);
+  }
+
+  @Test
+  void withAccumulationAWorkerMakesOneUpdateOfAllItsBatches(@TempDir Path dir) throws Exception {
+    ComputationGraph g =
+        TransformerFactory.build(
+            ModelConfig.preset("tiny", 12).toBuilder()
+                .dModel(8)
+                .heads(2)
+                .layers(1)
+                .dFF(16)
+                .dropout(0)
+                .build());
+    List<String> files = batchFiles(dir);
+    Broadcast<NetBroadcastTuple> tuple =
+        sc.broadcast(
+            new NetBroadcastTuple(
+                g.getConfiguration(), g.params(), g.getUpdater().getStateViewArray()));
+    // averaging frequency 1, update frequency 3: the worker reads 1 x 3 files, makes one update
+    WorkerConfiguration conf = new WorkerConfiguration(true, 5, 5, 1, 0, false);
+    ParameterAveragingTrainingWorker worker =
+        new ParameterAveragingTrainingWorker(tuple, true, conf, null, null, null);
+    INDArray got =
+        new WholeBatchPathFlatMap<>(
+                worker,
+                new SerializedMultiDataSetLoader(),
+                BroadcastHadoopConfigHolder.get(sc),
+                3,
+                0)
+            .call(files.iterator())
+            .next()
+            .getParameters();
+    ComputationGraph expected = g.clone();
+    UpdateStep step = new UpdateStep(expected, 3, 0);
+    for (String f : files) {
+      org.nd4j.linalg.dataset.MultiDataSet m = new org.nd4j.linalg.dataset.MultiDataSet();
+      m.load(new File(java.net.URI.create(f)));
+      step.fit(m);
+    }
+    assertEquals(1, expected.getIterationCount() - g.getIterationCount());
+    assertTrue(got.equalsWithEps(expected.params(), 1e-6), "one update over the three batches");
+    assertTrue(!got.equalsWithEps(g.params(), 1e-6), "parameters were updated");
   }
 
   @Test
