@@ -7,10 +7,6 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
-import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
-import org.nd4j.linalg.api.memory.enums.LearningPolicy;
-import org.nd4j.linalg.api.memory.enums.ResetPolicy;
-import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
 import org.nd4j.linalg.factory.Nd4j;
@@ -18,6 +14,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.sparknmt.model.layers.AttentionSublayerImpl;
 import org.sparknmt.model.layers.MultiHeadAttention;
 import org.sparknmt.model.layers.SequenceLossLayerImpl;
+import org.sparknmt.model.layers.StepArena;
 import org.sparknmt.model.layers.TokenEmbeddingImpl;
 import org.sparknmt.model.layers.TransformerVertexImpl;
 
@@ -53,15 +50,7 @@ public final class Translator {
    * what outlives a step (caches, encoder keys/values, masks) is created outside it. The first step
    * learns the size; a later, larger step spills and the workspace grows at its close.
    */
-  private static final WorkspaceConfiguration STEP_WORKSPACE =
-      WorkspaceConfiguration.builder()
-          .initialSize(0)
-          .overallocationLimit(0.25)
-          .policyAllocation(AllocationPolicy.OVERALLOCATE)
-          .policyLearning(LearningPolicy.FIRST_LOOP)
-          .policySpill(SpillPolicy.REALLOCATE)
-          .policyReset(ResetPolicy.BLOCK_LEFT)
-          .build();
+  private static final WorkspaceConfiguration STEP_WORKSPACE = StepArena.CONFIG;
 
   private static final String STEP_WORKSPACE_ID = "sparknmt-decode-step";
 

@@ -31,8 +31,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * would share a vertex's workspace; {@link #resume} detects that and fails instead of reading
  * overwritten caches.
  */
-final class StepArena {
-  private static final WorkspaceConfiguration CONFIG =
+public final class StepArena {
+  /**
+   * A workspace that learns its size on the first cycle and grows when a later one spills; memory
+   * is reused from offset 0 at every cycle. (Decoding steps use it too, see {@code Translator}.)
+   */
+  public static final WorkspaceConfiguration CONFIG =
       WorkspaceConfiguration.builder()
           .initialSize(0)
           .overallocationLimit(0.25)

@@ -61,17 +61,21 @@ class ScheduleKeepingTrainingMasterTest {
   }
 
   private static ComputationGraph model() {
-    ComputationGraph g =
-        TransformerFactory.build(
-            ModelConfig.preset("tiny", 12).toBuilder()
-                .dModel(8)
-                .heads(2)
-                .layers(1)
-                .dFF(16)
-                .build());
+    ComputationGraph g = model(ModelConfig.preset("tiny", 12).dropout());
     g.getConfiguration().setIterationCount(123);
     g.getConfiguration().setEpochCount(4);
     return g;
+  }
+
+  private static ComputationGraph model(double dropout) {
+    return TransformerFactory.build(
+        ModelConfig.preset("tiny", 12).toBuilder()
+            .dModel(8)
+            .heads(2)
+            .layers(1)
+            .dFF(16)
+            .dropout(dropout)
+            .build());
   }
 
   private static ParameterAveragingTrainingMaster.Builder builder() {
@@ -163,15 +167,7 @@ class ScheduleKeepingTrainingMasterTest {
 
   @Test
   void withAccumulationAWorkerMakesOneUpdateOfAllItsBatches(@TempDir Path dir) throws Exception {
-    ComputationGraph g =
-        TransformerFactory.build(
-            ModelConfig.preset("tiny", 12).toBuilder()
-                .dModel(8)
-                .heads(2)
-                .layers(1)
-                .dFF(16)
-                .dropout(0)
-                .build());
+    ComputationGraph g = model(0); // no dropout: both sides must see the same forward passes
     List<String> files = batchFiles(dir);
     Broadcast<NetBroadcastTuple> tuple =
         sc.broadcast(
