@@ -3,7 +3,8 @@
 # (org.sparknmt.model.bench.TrainThroughputBench) and of the PyTorch peer
 # (bench/peers/torch_transformer_train.py via torch_peer.sh) with the same configuration, alternated
 # in one run so that both see the same machine load. Optionally also a baseline build of the model
-# module (BASELINE=<dir with classes/ and test-classes/>), so before/after is measured in one run.
+# module (BASELINE=<dir with classes/>: this tree's bench class runs against those model classes), so
+# before/after is measured in one run.
 # Prints one JSON line per measurement, each with its thread count and OpenMP wait policy.
 #
 # Usage: bench/train_throughput.sh
@@ -35,8 +36,7 @@ if [ "$PEER" = 1 ] && ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     exit 2
   fi
 fi
-mvn -B -q -ntp -pl model -am install -DskipTests -Dspotless.check.skip=true >&2
-mvn -B -q -ntp -pl model test-compile >&2
+mvn -B -q -ntp -pl model test-compile -Dspotless.check.skip=true >&2
 CPFILE=$(mktemp)
 trap 'rm -f "$CPFILE"' EXIT
 mvn -B -q -ntp -pl model dependency:build-classpath -Dmdep.includeScope=test \
@@ -45,7 +45,7 @@ DEPS=$(cat "$CPFILE")
 declare -A CP=([sparknmt-dl4j]="model/target/test-classes:model/target/classes:$DEPS")
 IMPLS=(sparknmt-dl4j)
 if [ -n "${BASELINE:-}" ]; then
-  CP[baseline]="$BASELINE/test-classes:$BASELINE/classes:$DEPS"
+  CP[baseline]="$BASELINE/classes:model/target/test-classes:$DEPS"
   IMPLS=(baseline sparknmt-dl4j)
 fi
 common=(--vocab "$VOCAB" --batch-sentences "$BATCH" --src-len "$LEN" --tgt-len "$LEN"

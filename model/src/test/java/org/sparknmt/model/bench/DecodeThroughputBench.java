@@ -1,7 +1,5 @@
 package org.sparknmt.model.bench;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -98,21 +96,7 @@ public final class DecodeThroughputBench {
         (double) b * steps * reps / sec,
         b * reps / sec,
         fixedLength,
-        peakRssMb(),
+        PeakRss.megabytes(),
         System.getenv("OMP_NUM_THREADS"));
-  }
-
-  /** VmHWM of this process in MB (Linux), or -1. */
-  private static double peakRssMb() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmHWM:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-        }
-      }
-    } catch (java.io.IOException e) {
-      return -1;
-    }
-    return -1;
   }
 }

@@ -106,13 +106,14 @@ public final class TrainThroughputBench {
         Locale.ROOT,
         "{\"impl\": \"sparknmt-dl4j\", \"preset\": \"%s\", \"params\": %d, \"steps\": %d,"
             + " \"ms_per_step\": %.1f, \"tokens_per_s\": %.1f, \"final_loss\": %.4f,"
-            + " \"omp_threads\": \"%s\"}%n",
+            + " \"peak_rss_mb\": %.0f, \"omp_threads\": \"%s\"}%n",
         preset,
         g.params().length(), // (ComputationGraph.numParams() counts layer parameters only)
         steps,
         1000 * sec / steps,
         tok / sec,
         g.score(),
+        PeakRss.megabytes(),
         System.getenv("OMP_NUM_THREADS"));
     if (sampler != null) {
       sampler.print();
