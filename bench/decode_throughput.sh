@@ -56,6 +56,9 @@ if [ -n "${BASELINE:-}" ]; then
 fi
 common=(--vocab "$VOCAB" --batch "$BATCH" --src-len "$SRC_LEN" --steps "$STEPS" --beam "$BEAM"
         --reps "$REPS" --warmup 1 --seed 1)
+# the model's Vector API kernels (RowKernels) need this module, as in every JVM the project starts
+# (the build's Java options); VECTOR_API="" measures the ND4J fallback
+VECTOR_API=${VECTOR_API---add-modules=jdk.incubator.vector}
 omp_env() {
   if [ "$WAIT_POLICY" = unset ]; then echo "OMP_NUM_THREADS=$1"
   else echo "OMP_NUM_THREADS=$1 OMP_WAIT_POLICY=$WAIT_POLICY"; fi
@@ -70,7 +73,7 @@ for threads in $THREADS; do
       *) echo "unknown preset $preset" >&2; exit 2 ;;
     esac
     for impl in "${IMPLS[@]}"; do
-      env $(omp_env "$threads") java -Xmx2g -cp "${CP[$impl]}" \
+      env $(omp_env "$threads") java -Xmx2g $VECTOR_API -cp "${CP[$impl]}" \
         org.sparknmt.model.bench.DecodeThroughputBench --preset "$preset" "${common[@]}" \
         2>/dev/null | grep -E '^\{' \
         | sed "s/\"impl\": \"sparknmt-dl4j\"/\"impl\": \"$impl\"/; s/^{/{\"wait_policy\": \"$WAIT_POLICY\", /"

@@ -50,6 +50,9 @@ if [ -n "${BASELINE:-}" ]; then
 fi
 common=(--vocab "$VOCAB" --batch-sentences "$BATCH" --src-len "$LEN" --tgt-len "$LEN"
         --min-len-frac 0.5 --steps "$STEPS" --warmup-steps 3 --n-batches 4 --seed 1)
+# the model's Vector API kernels (RowKernels) need this module, as in every JVM the project starts
+# (the build's Java options); VECTOR_API="" measures the ND4J fallback
+VECTOR_API=${VECTOR_API---add-modules=jdk.incubator.vector}
 omp_env() {
   if [ "$WAIT_POLICY" = unset ]; then echo "OMP_NUM_THREADS=$1"
   else echo "OMP_NUM_THREADS=$1 OMP_WAIT_POLICY=$WAIT_POLICY"; fi
@@ -67,7 +70,7 @@ for threads in $THREADS; do
       for impl in "${IMPLS[@]}"; do
         prof=()
         if [ "${PROFILE:-0}" = 1 ] && [ "$rep" = "$REPS" ]; then prof=(--profile); fi
-        env $(omp_env "$threads") java -Xmx4g -cp "${CP[$impl]}" \
+        env $(omp_env "$threads") java -Xmx4g $VECTOR_API -cp "${CP[$impl]}" \
           org.sparknmt.model.bench.TrainThroughputBench --preset "$preset" "${common[@]}" \
           "${prof[@]}" 2>/dev/null | grep -E '^(\{|profile|  )' \
           | sed "s/\"impl\": \"sparknmt-dl4j\"/\"impl\": \"$impl\"/; s/^{/{\"wait_policy\": \"$WAIT_POLICY\", /"

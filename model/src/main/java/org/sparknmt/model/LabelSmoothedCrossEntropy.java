@@ -10,6 +10,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
+import org.sparknmt.model.layers.RowKernels;
 
 /**
  * Cross-entropy with label smoothing ε (Szegedy et al. 2016; Vaswani et al. 2017 §5.4) on index
@@ -109,6 +110,9 @@ public final class LabelSmoothedCrossEntropy implements ILossFunction {
   public double lossAndGradientInPlace(INDArray logits, int[] labels) {
     if (logits.ordering() != 'c' || logits.rank() != 2 || logits.elementWiseStride() != 1) {
       throw new IllegalArgumentException("logits must be a contiguous row-major [n, V] array");
+    }
+    if (RowKernels.applies(logits)) {
+      return RowKernels.smoothedCrossEntropyInPlace(logits, labels, epsilon);
     }
     long vocab = logits.size(1);
     // log p_v = z_v − m − log s with m = max_v z_v and s = Σ_v exp(z_v − m); per row, the loss

@@ -13,6 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.sparknmt.model.layers.AttentionSublayerImpl;
 import org.sparknmt.model.layers.MultiHeadAttention;
+import org.sparknmt.model.layers.RowKernels;
 import org.sparknmt.model.layers.SequenceLossLayerImpl;
 import org.sparknmt.model.layers.StepArena;
 import org.sparknmt.model.layers.TokenEmbeddingImpl;
@@ -344,6 +345,10 @@ public final class Translator {
       y = decoderNorm.infer(new INDArray[] {y}, null);
     }
     INDArray logits = generator.logits(y.reshape('c', rows, cfg.dModel()));
+    if (RowKernels.applies(logits)) {
+      RowKernels.logSoftmaxInPlace(logits);
+      return logits;
+    }
     return Nd4j.exec(new LogSoftMax(logits, logits))[0]; // in place, over the last dimension
   }
 

@@ -106,7 +106,7 @@ public final class TrainThroughputBench {
         Locale.ROOT,
         "{\"impl\": \"sparknmt-dl4j\", \"preset\": \"%s\", \"params\": %d, \"steps\": %d,"
             + " \"ms_per_step\": %.1f, \"tokens_per_s\": %.1f, \"final_loss\": %.4f,"
-            + " \"peak_rss_mb\": %.0f, \"omp_threads\": \"%s\"}%n",
+            + " \"peak_rss_mb\": %.0f, \"vector_kernels\": \"%s\", \"omp_threads\": \"%s\"}%n",
         preset,
         g.params().length(), // (ComputationGraph.numParams() counts layer parameters only)
         steps,
@@ -114,9 +114,22 @@ public final class TrainThroughputBench {
         tok / sec,
         g.score(),
         PeakRss.megabytes(),
+        vectorKernels(),
         System.getenv("OMP_NUM_THREADS"));
     if (sampler != null) {
       sampler.print();
+    }
+  }
+
+  /** Whether the model's Vector API kernels ran ("n/a" for a baseline build without them). */
+  private static String vectorKernels() {
+    try {
+      return String.valueOf(
+          Class.forName("org.sparknmt.model.layers.RowKernels")
+              .getMethod("vectorised")
+              .invoke(null));
+    } catch (ReflectiveOperationException e) {
+      return "n/a";
     }
   }
 
