@@ -151,6 +151,15 @@ public final class CheckpointStore {
     return all.subList(0, Math.min(n, all.size()));
   }
 
+  /**
+   * The newest {@code n} complete checkpoints written at the end of an epoch (their state points at
+   * split 0 of the next epoch), newest first — what fairseq's {@code --num-epoch-checkpoints}
+   * averages. Fewer if retention ({@code keepLast}) already deleted older ones.
+   */
+  public List<Checkpoint> lastEpochEnds(int n) {
+    return complete().stream().filter(c -> c.state().nextSplit() == 0).limit(n).toList();
+  }
+
   /** The complete checkpoint called {@code name} (e.g. {@link TrainingState#bestCheckpoint}). */
   public Optional<Checkpoint> find(String name) {
     return complete().stream().filter(c -> c.name().equals(name)).findFirst();

@@ -134,7 +134,7 @@ public final class TrainPipeline {
               .train(model, state);
     }
 
-    ComputationGraph result = averaged(checkpoints, ts.averageLast(), model);
+    ComputationGraph result = averaged(checkpoints, ts, model);
     Map<String, Object> metrics = new LinkedHashMap<>();
     Map<String, List<String>> hypotheses = new LinkedHashMap<>();
     ModelSource finalModel = ModelSource.broadcast(sc, result);
@@ -210,10 +210,16 @@ public final class TrainPipeline {
   }
 
   /**
-   * Average of the parameters of the last {@code n} checkpoints (paper: 5), or the model itself.
+   * Average of the parameters of the last {@code average-last} checkpoints (paper: 5) — the last
+   * written, or the last epoch ends ({@code average-checkpoints}) — or the model itself.
    */
-  private static ComputationGraph averaged(CheckpointStore store, int n, ComputationGraph model) {
-    List<Checkpoint> last = store.lastN(n);
+  private static ComputationGraph averaged(
+      CheckpointStore store, TrainSettings ts, ComputationGraph model) {
+    int n = ts.averageLast();
+    List<Checkpoint> last =
+        TrainSettings.AVERAGE_EPOCH_ENDS.equals(ts.averageCheckpoints())
+            ? store.lastEpochEnds(n)
+            : store.lastN(n);
     if (n <= 1 || last.size() <= 1) {
       return model;
     }

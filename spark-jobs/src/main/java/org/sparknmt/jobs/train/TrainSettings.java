@@ -22,10 +22,17 @@ public record TrainSettings(
     int devBleuSentences,
     String earlyStoppingMetric,
     int patience,
-    int averageLast) {
+    int averageLast,
+    String averageCheckpoints) {
 
   public static final String DEV_BLEU = "dev-bleu";
   public static final String DEV_LOSS = "dev-loss";
+
+  /** Average the last checkpoints written (epoch ends and the ones between). */
+  public static final String AVERAGE_LAST_WRITTEN = "last-written";
+
+  /** Average the last epoch-end checkpoints only (fairseq's --num-epoch-checkpoints). */
+  public static final String AVERAGE_EPOCH_ENDS = "epoch-ends";
 
   public static TrainSettings from(Settings s) {
     String p = "sparknmt.train.";
@@ -44,7 +51,8 @@ public record TrainSettings(
         s.integer(p + "dev-bleu-sentences", 0, 10_000_000),
         s.choice(p + "early-stopping-metric", DEV_BLEU, DEV_LOSS),
         s.integer(p + "patience", 0, 1000),
-        s.integer(p + "average-last", 1, 100));
+        s.integer(p + "average-last", 1, 100),
+        s.choice(p + "average-checkpoints", AVERAGE_LAST_WRITTEN, AVERAGE_EPOCH_ENDS));
   }
 
   /**

@@ -94,6 +94,22 @@ class CheckpointStoreTest {
   }
 
   @Test
+  void epochEndCheckpointsAreTheOnesThatStartANextEpoch() {
+    CheckpointStore store = store(10);
+    TrainingState start = TrainingState.initial(11, 13);
+    store.save(graph, start.at(0, 3, 10, 10)); // mid-epoch 0
+    store.save(graph, start.at(1, 0, 20, 20)); // end of epoch 0
+    store.save(graph, start.at(1, 3, 30, 30));
+    store.save(graph, start.at(2, 0, 40, 40)); // end of epoch 1
+    store.save(graph, start.at(2, 3, 50, 50));
+    assertEquals(
+        List.of(40L, 20L),
+        store.lastEpochEnds(3).stream().map(c -> c.state().iteration()).toList());
+    assertEquals(
+        List.of(50L, 40L, 30L), store.lastN(3).stream().map(c -> c.state().iteration()).toList());
+  }
+
+  @Test
   void retentionKeepsTheLastNAndTheBest() throws IOException {
     CheckpointStore store = store(2);
     String best = CheckpointStore.nameFor(20);
