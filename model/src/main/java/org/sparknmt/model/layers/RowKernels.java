@@ -4,18 +4,20 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Row-wise kernels over [n, V] logits (the output layer's loss and the decoder's log-softmax): the
  * Java Vector API versions ({@link VectorKernels}) when this JVM has {@code jdk.incubator.vector}
  * (started with {@code --add-modules=jdk.incubator.vector}, as the build's Java options do) and the
- * array is a plain float32 row-major buffer; callers use ND4J ops otherwise. {@code
- * -Dsparknmt.vector-kernels=false} turns them off (for comparisons).
+ * array is a plain float32 row-major buffer in host memory (the CPU backend); callers use ND4J ops
+ * otherwise. {@code -Dsparknmt.vector-kernels=false} turns them off (for comparisons).
  */
 public final class RowKernels {
   private static final boolean VECTOR_API =
       ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-          && Boolean.parseBoolean(System.getProperty("sparknmt.vector-kernels", "true"));
+          && Boolean.parseBoolean(System.getProperty("sparknmt.vector-kernels", "true"))
+          && Nd4j.getEnvironment().isCPU(); // CUDA arrays live on the device: ND4J ops there
 
   private RowKernels() {}
 
