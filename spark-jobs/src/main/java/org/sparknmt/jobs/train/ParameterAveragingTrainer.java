@@ -95,7 +95,9 @@ public final class ParameterAveragingTrainer {
       int workers, int batchSizePerWorker, TrainSettings settings) {
     return new ParameterAveragingTrainingMaster.Builder(workers, batchSizePerWorker)
         .batchSizePerWorker(batchSizePerWorker)
-        .averagingFrequency(settings.averagingFrequency())
+        // dl4j-spark's "averaging frequency" counts batch files per worker per round (it sizes its
+        // splits with it); ScheduleKeepingTrainingMaster counts the optimizer updates
+        .averagingFrequency(settings.batchesPerWorkerPerRound())
         .workerPrefetchNumBatches(settings.workerPrefetch())
         .saveUpdater(true)
         .rddTrainingApproach(RDDTrainingApproach.Direct)

@@ -129,6 +129,13 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
             updateFrequency,
             clipNorm);
     processResults(null, graph, data.mapPartitions(function), splitNum, numSplits);
+    // dl4j-spark advanced the driver's iteration count by its averaging frequency, which here
+    // counts
+    // batch files (updateFrequency per optimizer update): count the updates instead, so that the
+    // learning-rate schedule and Adam's bias correction see one step per update
+    ComputationGraphConfiguration conf = graph.getNetwork().getConfiguration();
+    conf.setIterationCount(
+        conf.getIterationCount() - averagingFrequency + averagingFrequency / updateFrequency);
   }
 
   /** The worker whose graph starts at the driver's iteration and epoch counts. */

@@ -59,7 +59,7 @@ final class WholeBatchPathFlatMap<R extends TrainingResult>
   @Override
   public Iterator<R> call(Iterator<String> paths) throws Exception {
     int max = worker.getDataConfiguration().getMaxBatchesPerWorker();
-    int maxBatches = max > 0 ? max * updateFrequency : Integer.MAX_VALUE;
+    int maxBatches = max > 0 ? max : Integer.MAX_VALUE;
     List<String> files = new ArrayList<>();
     while (paths.hasNext() && files.size() < maxBatches) {
       files.add(paths.next());

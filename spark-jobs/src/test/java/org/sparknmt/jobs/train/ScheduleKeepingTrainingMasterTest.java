@@ -173,8 +173,8 @@ class ScheduleKeepingTrainingMasterTest {
         sc.broadcast(
             new NetBroadcastTuple(
                 g.getConfiguration(), g.params(), g.getUpdater().getStateViewArray()));
-    // averaging frequency 1, update frequency 3: the worker reads 1 x 3 files, makes one update
-    WorkerConfiguration conf = new WorkerConfiguration(true, 5, 5, 1, 0, false);
+    // 3 files per round (averaging frequency 1 x update frequency 3): one update
+    WorkerConfiguration conf = new WorkerConfiguration(true, 5, 5, 3, 0, false);
     ParameterAveragingTrainingWorker worker =
         new ParameterAveragingTrainingWorker(tuple, true, conf, null, null, null);
     INDArray got =
@@ -197,6 +197,27 @@ class ScheduleKeepingTrainingMasterTest {
     assertEquals(1, expected.getIterationCount() - g.getIterationCount());
     assertTrue(got.equalsWithEps(expected.params(), 1e-6), "one update over the three batches");
     assertTrue(!got.equalsWithEps(g.params(), 1e-6), "parameters were updated");
+  }
+
+  @Test
+  void withAccumulationTheDriverCountsUpdatesNotFiles(@TempDir Path dir) throws Exception {
+    // 2 batch files per worker and round (dl4j-spark's averaging frequency), 2 per update
+    ScheduleKeepingTrainingMaster tm =
+        new ScheduleKeepingTrainingMaster(
+            new ParameterAveragingTrainingMaster.Builder(1, 5)
+                .batchSizePerWorker(5)
+                .averagingFrequency(2)
+                .saveUpdater(true)
+                .repartionData(Repartition.Never)
+                .rddTrainingApproach(RDDTrainingApproach.Direct)
+                .storageLevelStreams(null),
+            2,
+            0);
+    ComputationGraph g = model(0);
+    int before = g.getIterationCount();
+    SparkComputationGraph net = new SparkComputationGraph(sc, g, tm);
+    net.fitPathsMultiDataSet(sc.parallelize(batchFiles(dir).subList(0, 2), 1));
+    assertEquals(before + 1, net.getNetwork().getIterationCount(), "one update, not two");
   }
 
   @Test
