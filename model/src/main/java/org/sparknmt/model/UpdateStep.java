@@ -69,9 +69,9 @@ public final class UpdateStep {
     INDArray g = graph.getFlattenedGradients();
     try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
       if (gradientSum == null) {
-        gradientSum = Nd4j.zeros(g.dataType(), g.length());
+        gradientSum = Nd4j.zeros(g.dataType(), g.shape());
       }
-      gradientSum.addi(g.reshape(g.length()).mul(n));
+      Nd4j.getBlasWrapper().level1().axpy(g.length(), n, g, gradientSum); // sum += n·g, in place
     }
     tokens += n;
     pending++;
@@ -107,7 +107,7 @@ public final class UpdateStep {
   private void apply() {
     INDArray g = graph.getFlattenedGradients();
     try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-      g.assign(gradientSum.reshape(g.shape()).divi(tokens));
+      g.assign(gradientSum).divi(tokens);
       if (clipNorm > 0) {
         double norm = g.norm2Number().doubleValue();
         if (norm > clipNorm) {

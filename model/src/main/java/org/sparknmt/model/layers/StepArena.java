@@ -106,11 +106,6 @@ public final class StepArena {
     Nd4j.getMemoryManager().setCurrentWorkspace(current == ws ? null : current);
   }
 
-  /** Whether a step is open (its arrays are still valid). */
-  boolean inStep() {
-    return open != null;
-  }
-
   /** A scope that makes a workspace current; closing it restores the previous one. */
   interface Scope extends AutoCloseable {
     @Override
