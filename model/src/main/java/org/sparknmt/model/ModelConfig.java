@@ -4,8 +4,10 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Locale;
 
@@ -28,7 +30,10 @@ import java.util.Locale;
  * @param decoderLayers N of the decoder stack
  * @param dFF d_ff, inner width of the position-wise feed-forward network (§3.3)
  * @param dropout P_drop on embeddings + positional encodings and on every sub-layer output (§5.4)
- * @param attentionDropout dropout on the attention weights (not in the paper; 0 disables it)
+ * @param attentionDropout dropout on the attention weights (not in the paper; 0 disables it;
+ *     fairseq's {@code --attention-dropout}, 0.1 in PyTorch's nn.Transformer)
+ * @param activationDropout dropout on the feed-forward network's inner ReLU output (not in the
+ *     paper; 0 disables it; fairseq's {@code --activation-dropout}, 0.1 in nn.Transformer)
  * @param labelSmoothing ε_ls of the label-smoothed cross-entropy (§5.4)
  * @param preNorm false = the paper's post-norm {@code LayerNorm(x + Sublayer(x))}; true = pre-norm
  *     {@code x + Sublayer(LayerNorm(x))} with a final LayerNorm after each stack
@@ -52,6 +57,7 @@ public record ModelConfig(
     @JsonProperty("dFF") int dFF,
     @JsonProperty("dropout") double dropout,
     @JsonProperty("attentionDropout") double attentionDropout,
+    @JsonProperty("activationDropout") double activationDropout,
     @JsonProperty("labelSmoothing") double labelSmoothing,
     @JsonProperty("preNorm") boolean preNorm,
     @JsonProperty("tiedEmbeddings") boolean tiedEmbeddings,
@@ -91,6 +97,7 @@ public record ModelConfig(
     positive("dFF", dFF);
     probability("dropout", dropout);
     probability("attentionDropout", attentionDropout);
+    probability("activationDropout", activationDropout);
     probability("labelSmoothing", labelSmoothing);
     positive("maxLength", maxLength);
     positive("warmupSteps", warmupSteps);
@@ -150,14 +157,20 @@ public record ModelConfig(
   }
 
   /**
-   * Parses JSON written by {@link #toJson()}; all keys are required and unknown keys are rejected.
+   * Parses JSON written by {@link #toJson()}; all keys are required and unknown keys are rejected,
+   * except that configurations written before {@code activationDropout} existed read it as 0 (what
+   * those models were trained with).
    *
    * @throws IllegalArgumentException with the parser's message when the JSON is malformed or
    *     invalid
    */
   public static ModelConfig fromJson(String json) {
     try {
-      return JSON.readValue(json, ModelConfig.class);
+      JsonNode tree = JSON.readTree(json);
+      if (tree instanceof ObjectNode o && !o.has("activationDropout")) {
+        o.put("activationDropout", 0.0);
+      }
+      return JSON.treeToValue(tree, ModelConfig.class);
     } catch (JsonProcessingException e) {
       Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : e;
       throw new IllegalArgumentException(
@@ -192,6 +205,7 @@ public record ModelConfig(
     private int dFF = 2048;
     private double dropout = 0.1;
     private double attentionDropout = 0.0;
+    private double activationDropout = 0.0;
     private double labelSmoothing = 0.1;
     private boolean preNorm = false;
     private boolean tiedEmbeddings = true;
@@ -216,6 +230,7 @@ public record ModelConfig(
       dFF = c.dFF;
       dropout = c.dropout;
       attentionDropout = c.attentionDropout;
+      activationDropout = c.activationDropout;
       labelSmoothing = c.labelSmoothing;
       preNorm = c.preNorm;
       tiedEmbeddings = c.tiedEmbeddings;
@@ -273,6 +288,11 @@ public record ModelConfig(
 
     public Builder attentionDropout(double v) {
       attentionDropout = v;
+      return this;
+    }
+
+    public Builder activationDropout(double v) {
+      activationDropout = v;
       return this;
     }
 
@@ -334,6 +354,7 @@ public record ModelConfig(
           dFF,
           dropout,
           attentionDropout,
+          activationDropout,
           labelSmoothing,
           preNorm,
           tiedEmbeddings,

@@ -153,7 +153,8 @@ public final class TransformerFactory {
   }
 
   private static FeedForwardSublayer feedForward(ModelConfig cfg) {
-    return new FeedForwardSublayer(cfg.dModel(), cfg.dFF(), cfg.preNorm(), cfg.dropout());
+    return new FeedForwardSublayer(
+        cfg.dModel(), cfg.dFF(), cfg.preNorm(), cfg.dropout(), cfg.activationDropout());
   }
 
   private static void add(

@@ -55,7 +55,8 @@ public class AttentionSublayer extends TransformerVertex {
     long d = getDModel();
     List<ParamSpec> p = new ArrayList<>();
     for (String n : List.of("q", "k", "v", "o")) {
-      p.add(new ParamSpec("W" + n, new long[] {d, d}, Init.XAVIER));
+      p.add(
+          new ParamSpec("W" + n, new long[] {d, d}, n.equals("o") ? Init.XAVIER : Init.XAVIER_QKV));
       p.add(new ParamSpec("b" + n, new long[] {d}, Init.ZERO));
     }
     p.add(new ParamSpec("gamma", new long[] {d}, Init.ONE));

@@ -7,7 +7,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 /**
  * Position-wise feed-forward sub-layer FFN(x) = max(0, x·W1 + b1)·W2 + b2 (§3.3, inner width d_ff)
  * with its residual connection and layer normalisation (post-norm {@code LN(x + Dropout(FFN(x)))}
- * or pre-norm {@code x + Dropout(FFN(LN(x)))}). Input and output [B, L, d_model].
+ * or pre-norm {@code x + Dropout(FFN(LN(x)))}). Input and output [B, L, d_model]. Optional
+ * activation dropout on the inner ReLU output, {@code Dropout_act(max(0, x·W1 + b1))·W2 + b2}, as
+ * PyTorch's nn.TransformerEncoderLayer and fairseq's {@code --activation-dropout} (not in the
+ * paper).
  */
 public class FeedForwardSublayer extends TransformerVertex {
   private static final long serialVersionUID = 1L;
@@ -15,15 +18,22 @@ public class FeedForwardSublayer extends TransformerVertex {
   private int dFF;
   private boolean preNorm;
   private double dropout;
+  private double activationDropout;
 
   /** For JSON. */
   public FeedForwardSublayer() {}
 
   public FeedForwardSublayer(int dModel, int dFF, boolean preNorm, double dropout) {
+    this(dModel, dFF, preNorm, dropout, 0);
+  }
+
+  public FeedForwardSublayer(
+      int dModel, int dFF, boolean preNorm, double dropout, double activationDropout) {
     super(dModel);
     this.dFF = dFF;
     this.preNorm = preNorm;
     this.dropout = dropout;
+    this.activationDropout = activationDropout;
   }
 
   @Override
@@ -40,7 +50,7 @@ public class FeedForwardSublayer extends TransformerVertex {
 
   @Override
   protected List<Object> key() {
-    return List.of(dFF, preNorm, dropout);
+    return List.of(dFF, preNorm, dropout, activationDropout);
   }
 
   @Override
@@ -51,7 +61,7 @@ public class FeedForwardSublayer extends TransformerVertex {
 
   @Override
   protected TransformerVertex copy() {
-    return new FeedForwardSublayer(getDModel(), dFF, preNorm, dropout);
+    return new FeedForwardSublayer(getDModel(), dFF, preNorm, dropout, activationDropout);
   }
 
   public int getDFF() {
@@ -76,5 +86,13 @@ public class FeedForwardSublayer extends TransformerVertex {
 
   public void setDropout(double dropout) {
     this.dropout = dropout;
+  }
+
+  public double getActivationDropout() {
+    return activationDropout;
+  }
+
+  public void setActivationDropout(double activationDropout) {
+    this.activationDropout = activationDropout;
   }
 }

@@ -15,6 +15,7 @@ public class FeedForwardSublayerImpl extends TransformerVertexImpl {
   private transient INDArray in2;
   private transient INDArray hidden;
   private transient INDArray dropMask;
+  private transient INDArray hiddenMask;
   private transient TensorOps.LayerNormCache[] ln;
   private transient long b;
   private transient long l;
@@ -35,7 +36,12 @@ public class FeedForwardSublayerImpl extends TransformerVertexImpl {
     ln = training ? new TensorOps.LayerNormCache[1] : null;
     INDArray inner =
         cfg.isPreNorm() ? TensorOps.layerNorm(x2, param("gamma"), param("beta"), ln) : x2;
-    INDArray h = Transforms.relu(TensorOps.linear(inner, param("W1"), param("b1")), false);
+    INDArray relu = Transforms.relu(TensorOps.linear(inner, param("W1"), param("b1")), false);
+    hiddenMask =
+        training
+            ? TensorOps.dropoutMask(dataType, cfg.getActivationDropout(), b * l, cfg.getDFF())
+            : null;
+    INDArray h = TensorOps.applyMask(relu, hiddenMask); // [B·L, d_ff], activation dropout
     INDArray f = TensorOps.linear(h, param("W2"), param("b2"));
     dropMask = training ? TensorOps.dropoutMask(dataType, cfg.getDropout(), b * l, d) : null;
     INDArray r = TensorOps.applyMask(f, dropMask).addi(x2);
@@ -60,7 +66,11 @@ public class FeedForwardSublayerImpl extends TransformerVertexImpl {
     INDArray dH =
         TensorOps.linearBackward(
             hidden, dF, param("W2"), grads.get("W2"), grads.get("b2"), false, true);
-    dH.muli(hidden.gt(0).castTo(dH.dataType())); // ReLU'
+    // ReLU' (h > 0 exactly where the unit was kept and active), then the dropout scale
+    dH.muli(hidden.gt(0).castTo(dH.dataType()));
+    if (hiddenMask != null) {
+      dH.muli(hiddenMask);
+    }
     INDArray dIn =
         TensorOps.linearBackward(
             in2, dH, param("W1"), grads.get("W1"), grads.get("b1"), false, true);
@@ -78,6 +88,7 @@ public class FeedForwardSublayerImpl extends TransformerVertexImpl {
     in2 = null;
     hidden = null;
     dropMask = null;
+    hiddenMask = null;
     ln = null;
   }
 

@@ -28,6 +28,12 @@ public abstract class TransformerVertex extends GraphVertex {
   public enum Init {
     /** Glorot/Xavier uniform over (fan_in + fan_out), like PyTorch's nn.Transformer. */
     XAVIER,
+    /**
+     * Glorot/Xavier uniform of a [d, d] block of the fused [3·d, d] query/key/value projection:
+     * bound √(6 / 4d) instead of √(6 / 2d), as PyTorch's nn.MultiheadAttention (one in_proj_weight)
+     * and fairseq (gain 1/√2) initialise W_q, W_k, W_v.
+     */
+    XAVIER_QKV,
     /** N(0, d_model^-0.5): embeddings that are multiplied by √d_model (§3.4). */
     EMBEDDING,
     ZERO,

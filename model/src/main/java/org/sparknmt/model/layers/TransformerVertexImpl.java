@@ -86,6 +86,10 @@ public abstract class TransformerVertexImpl extends BaseGraphVertex {
         double a = Math.sqrt(6.0 / (s.shape()[0] + s.shape()[1]));
         p.assign(Nd4j.rand(p.dataType(), s.shape()).muli(2 * a).subi(a));
       }
+      case XAVIER_QKV -> {
+        double a = Math.sqrt(6.0 / (s.shape()[0] + 3 * s.shape()[1]));
+        p.assign(Nd4j.rand(p.dataType(), s.shape()).muli(2 * a).subi(a));
+      }
       case EMBEDDING ->
           p.assign(Nd4j.randn(p.dataType(), s.shape()).muli(Math.pow(s.shape()[1], -0.5)));
       default -> throw new IllegalStateException("unknown init " + s.init());

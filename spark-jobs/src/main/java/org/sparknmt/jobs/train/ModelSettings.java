@@ -45,6 +45,8 @@ public final class ModelSettings {
     if (dropout >= 0) {
       b.dropout(dropout);
     }
+    b.attentionDropout(s.real(p + "attention-dropout", 0, 0.99));
+    b.activationDropout(s.real(p + "activation-dropout", 0, 0.99));
     b.labelSmoothing(s.real(p + "label-smoothing", 0, 0.99));
     b.preNorm(s.bool(p + "pre-norm"));
     b.tiedEmbeddings(s.bool(p + "tied-embeddings"));
