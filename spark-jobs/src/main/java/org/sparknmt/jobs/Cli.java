@@ -1,5 +1,8 @@
 package org.sparknmt.jobs;
 
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,8 +11,9 @@ import picocli.CommandLine;
 
 /**
  * Runs a picocli job command with one error policy for every job: a {@link UserError} or {@link
- * InputError} anywhere in the cause chain prints "error: message" and exits 2; anything else is
- * logged with its stack trace and exits 1; usage errors exit 2 with picocli's message.
+ * InputError} anywhere in the cause chain prints "error: message" and exits 2, and so does a
+ * connection failure (an unreachable NameNode or master, an unknown host); anything else is logged
+ * with its stack trace and exits 1; usage errors exit 2 with picocli's message.
  */
 public final class Cli {
   public static final int EXIT_OK = 0;
@@ -60,6 +64,12 @@ public final class Cli {
     for (Throwable t = ex; t != null; t = t.getCause()) {
       if (t instanceof UserError || t instanceof InputError) {
         return (RuntimeException) t;
+      }
+      if (t instanceof ConnectException
+          || t instanceof UnknownHostException
+          || t instanceof NoRouteToHostException) {
+        // e.g. a NameNode that is down or a misspelt host in an hdfs:// URI: one line, not a trace
+        return new UserError("cannot reach a service the job needs: " + t.getMessage(), t);
       }
       if (t.getCause() == t) {
         break;

@@ -15,21 +15,25 @@ import org.sparknmt.jobs.decode.ClusterTranslation;
 import org.sparknmt.jobs.decode.Decoding;
 import org.sparknmt.jobs.decode.ModelSource;
 import org.sparknmt.jobs.prep.PrepConfig;
+import org.sparknmt.jobs.store.HadoopFiles;
 import org.sparknmt.jobs.store.ModelBundle;
 import org.sparknmt.jobs.store.ModelStore;
+import org.sparknmt.prep.spark.ParallelCorpusReader;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import scala.Tuple2;
 
 /**
  * {@code spark-submit --class org.sparknmt.jobs.TranslateJob app.jar (--bundle URI | --models URI
  * --name NAME) --input URI --output URI}: translates every line of a text file or directory on the
  * cluster with a model bundle (the champion by default). The output directory has one line per
  * input line, in input order (part files in order); an empty input line gives an empty output line;
- * a line longer than the model's maximum length is cut to it. Written to a temporary directory and
- * renamed into place when complete.
+ * a line longer than the model's maximum length is cut to it. The input is read with a strict UTF-8
+ * decoder before anything is decoded: a line that is not valid UTF-8 (e.g. binary input) fails the
+ * job with its file and line, or, with {@code sparknmt.data.on-invalid-line = reject}, gives an
+ * empty output line and a warning with the count. Written to a temporary directory and renamed into
+ * place when complete.
  */
 @Command(
     name = "translate",
@@ -61,32 +65,35 @@ public final class TranslateJob implements Callable<Integer> {
     Settings settings = Settings.load(conf);
     try (SparkSession spark = Sessions.create(settings, "translate")) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      PrepConfig prep = PrepConfig.from(settings);
       ModelBundle bundle = model.open(sc.hadoopConfiguration());
-      FileSystem fs = FileSystem.get(output, sc.hadoopConfiguration());
-      Path out = fs.makeQualified(new Path(output));
+      FileSystem fs = HadoopFiles.fileSystem(output, sc.hadoopConfiguration());
+      Path out = HadoopFiles.qualified(fs, output);
       if (fs.exists(out)) {
         throw new UserError("output " + out + " already exists; choose a new directory");
       }
-      Path in = new Path(input);
-      if (!in.getFileSystem(sc.hadoopConfiguration()).exists(in)) {
-        throw new UserError("input " + input + " does not exist");
+      // the input is read and checked (strict UTF-8) before any decoding work
+      ParallelCorpusReader.TextLines text =
+          new ParallelCorpusReader(sc, prep.invalidLines()).readText(input.toString());
+      long n = text.count();
+      if (text.invalid() > 0) {
+        LOG.warn(
+            "{} of {} lines of {} are not valid UTF-8: translated as empty lines"
+                + " (sparknmt.data.on-invalid-line = reject)",
+            text.invalid(),
+            n,
+            input);
       }
       Decoding decoding = Decoding.forBundle(settings, bundle);
-      JavaPairRDD<Long, String> lines =
-          JavaPairRDD.fromJavaRDD(
-              sc.textFile(input.toString()).zipWithIndex().map(t -> new Tuple2<>(t._2(), t._1())));
-      long n = lines.count();
+      JavaPairRDD<Long, String> lines = text.lines();
       LOG.info("translating {} lines of {} with {}", n, input, bundle.uri());
       Path temp = new Path(out.getParent(), "." + out.getName() + ".tmp-" + System.nanoTime());
       ClusterTranslation.translate(
-              sc,
-              lines,
-              ModelSource.bundle(bundle.uri()),
-              decoding,
-              PrepConfig.from(settings).normalizer())
+              sc, lines, ModelSource.bundle(bundle.uri()), decoding, prep.normalizer())
           .sortByKey()
           .values()
           .saveAsTextFile(temp.toString());
+      text.release();
       if (!fs.rename(temp, out)) {
         throw new UserError("could not rename " + temp + " to " + out);
       }
@@ -100,7 +107,11 @@ public final class TranslateJob implements Callable<Integer> {
     @Option(names = "--bundle", description = "Model bundle directory (a version)")
     URI bundle;
 
-    @Option(names = "--models", description = "Model store root (with --name: its champion)")
+    @Option(
+        names = "--models",
+        description =
+            "Model store: the directory that holds models/ (a pipeline's work directory); with"
+                + " --name: its champion, else its newest version")
     URI models;
 
     @Option(names = "--name", defaultValue = "default", description = "Model name")
@@ -113,17 +124,7 @@ public final class TranslateJob implements Callable<Integer> {
       if (models == null) {
         throw new UserError("give --bundle URI or --models URI [--name NAME]");
       }
-      ModelStore store = ModelStore.at(models, hadoop);
-      return store
-          .champion(name)
-          .or(
-              () -> {
-                var versions = store.versions(name);
-                return versions.isEmpty()
-                    ? java.util.Optional.empty()
-                    : java.util.Optional.of(store.open(name, versions.get(versions.size() - 1)));
-              })
-          .orElseThrow(() -> new UserError("no model named '" + name + "' under " + models));
+      return ModelStore.at(models, hadoop).championOrLatest(name);
     }
   }
 }

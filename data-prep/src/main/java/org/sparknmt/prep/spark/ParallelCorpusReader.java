@@ -133,6 +133,47 @@ public final class ParallelCorpusReader {
     return new Corpus(pairs, src.stats.lines, files, fileLines, List.of(src.lines, tgt.lines));
   }
 
+  /**
+   * The lines of one monolingual input (e.g. text to translate), keyed by 0-based line number in
+   * input order.
+   *
+   * @param lines line number → text; an invalid line (only with {@link InvalidLines#REJECT}) is the
+   *     empty string, so that line numbers and the output stay aligned with the input
+   * @param count number of lines
+   * @param invalid number of lines that were not valid UTF-8
+   * @param cached the cached RDD {@code lines} is computed from
+   */
+  public record TextLines(
+      JavaPairRDD<Long, String> lines,
+      long count,
+      long invalid,
+      JavaPairRDD<Long, SideLine> cached) {
+    /** Drops the cached input lines (call once {@code lines} has been materialised). */
+    public void release() {
+      cached.unpersist(false);
+    }
+  }
+
+  /**
+   * Reads one text input (a file or a directory of part files) with the same strict UTF-8 check as
+   * a corpus side: an invalid line is an {@link InputError} naming the file and line, or, with
+   * {@link InvalidLines#REJECT}, an empty line. An empty input is allowed (no lines).
+   */
+  public TextLines readText(String input) {
+    List<String> files = InputFiles.resolve(input, jsc.hadoopConfiguration());
+    Side side = readSide(input, files, false);
+    try {
+      if (invalidLines == InvalidLines.ERROR) {
+        side.failOnInvalid();
+      }
+    } catch (RuntimeException e) {
+      side.lines.unpersist(false);
+      throw e;
+    }
+    JavaPairRDD<Long, String> lines = side.lines.mapValues(l -> l.reason == null ? l.text : "");
+    return new TextLines(lines, side.stats.lines, side.stats.invalid, side.lines);
+  }
+
   /** Reads one TSV input whose lines are {@code source<TAB>target}. */
   public Corpus readTsv(String tsv) {
     List<String> files = InputFiles.resolve(tsv, jsc.hadoopConfiguration());

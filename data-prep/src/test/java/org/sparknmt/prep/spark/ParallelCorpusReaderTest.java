@@ -181,6 +181,29 @@ class ParallelCorpusReaderTest {
   }
 
   @Test
+  void textInputIsCheckedLikeACorpusSide() throws Exception {
+    Path good = write("text/part-0", List.of("one", "two"));
+    Path bad = dir.resolve("text/part-1");
+    Files.write(bad, "three\n\u00ff\u00fe binary\nfive\n".getBytes(StandardCharsets.ISO_8859_1));
+    String input = good.getParent().toString();
+    InputError e = assertThrows(InputError.class, () -> reader(InvalidLines.ERROR).readText(input));
+    assertTrue(e.getMessage().contains("part-1 line 2 is not valid UTF-8"), e.getMessage());
+
+    ParallelCorpusReader.TextLines t = reader(InvalidLines.REJECT).readText(input);
+    List<String> lines =
+        t.lines().sortByKey().values().collect(); // input order, the invalid line left empty
+    t.release();
+    assertEquals(List.of("one", "two", "three", "", "five"), lines);
+    assertEquals(5, t.count());
+    assertEquals(1, t.invalid());
+
+    Path empty = write("empty.txt", List.of());
+    ParallelCorpusReader.TextLines none = reader(InvalidLines.ERROR).readText(empty.toString());
+    assertEquals(0, none.count());
+    none.release();
+  }
+
+  @Test
   void emptyMissingAndUnreadableInputs() throws Exception {
     Path empty = write("e.src", List.of());
     Path emptyToo = write("e.tgt", List.of());

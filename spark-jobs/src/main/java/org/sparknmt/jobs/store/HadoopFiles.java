@@ -15,6 +15,8 @@ import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.UnsupportedFileSystemException;
+import org.sparknmt.jobs.UserError;
 
 /**
  * The few file operations the stores need, on any Hadoop file system ({@code file://}, {@code
@@ -33,6 +35,14 @@ public final class HadoopFiles {
   public static FileSystem fileSystem(URI uri, Configuration conf) {
     try {
       return FileSystem.get(uri, conf);
+    } catch (UnsupportedFileSystemException e) {
+      throw new UserError(
+          "no file system for the scheme of "
+              + uri
+              + " ("
+              + e.getMessage()
+              + "): a misspelt scheme, or its Hadoop connector is not on the classpath",
+          e);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the file system of " + uri, e);
     }

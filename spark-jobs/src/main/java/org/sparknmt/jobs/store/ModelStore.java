@@ -84,6 +84,55 @@ public final class ModelStore {
     return out;
   }
 
+  /** Names of the models in this store (directories under {@code models/}), sorted. */
+  public List<String> names() {
+    Path dir = new Path(root, MODELS);
+    List<String> out = new ArrayList<>();
+    try {
+      if (!HadoopFiles.isDirectory(fs, dir)) {
+        return out;
+      }
+      for (FileStatus st : fs.listStatus(dir)) {
+        String n = st.getPath().getName();
+        if (st.isDirectory() && MODEL_NAME.matcher(n).matches()) {
+          out.add(n);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list models in " + dir, e);
+    }
+    out.sort(Comparator.naturalOrder());
+    return out;
+  }
+
+  /**
+   * The champion of {@code name}, else its newest version.
+   *
+   * @throws UserError naming where it looked and which models exist
+   */
+  public ModelBundle championOrLatest(String name) {
+    Optional<ModelBundle> champion = champion(name);
+    if (champion.isPresent()) {
+      return champion.get();
+    }
+    List<String> versions = versions(name);
+    if (!versions.isEmpty()) {
+      return open(name, versions.get(versions.size() - 1));
+    }
+    List<String> names = names();
+    throw new UserError(
+        "no model named '"
+            + name
+            + "': "
+            + modelDir(name)
+            + " has no versions"
+            + (names.isEmpty()
+                ? "; " + new Path(root, MODELS) + " holds no models"
+                : "; models in " + new Path(root, MODELS) + ": " + String.join(", ", names))
+            + " (the model store is the directory that holds models/, e.g. a pipeline's work"
+            + " directory; give one version directory with --bundle)");
+  }
+
   /** Opens (and verifies) a version. */
   public ModelBundle open(String name, String version) {
     return ModelBundle.open(versionUri(name, version), conf);
