@@ -12,13 +12,17 @@ import picocli.CommandLine;
 /**
  * Runs a picocli job command with one error policy for every job: a {@link UserError} or {@link
  * InputError} anywhere in the cause chain prints "error: message" and exits 2, and so does a
- * connection failure (an unreachable NameNode or master, an unknown host); anything else is logged
- * with its stack trace and exits 1; usage errors exit 2 with picocli's message.
+ * connection failure (an unreachable NameNode or master, an unknown host); a {@link LockedError}
+ * (another job holds the lock) prints its line and exits 3; anything else is logged with its stack
+ * trace and exits 1; usage errors exit 2 with picocli's message.
  */
 public final class Cli {
   public static final int EXIT_OK = 0;
   public static final int EXIT_FAILURE = 1;
   public static final int EXIT_USER_ERROR = 2;
+
+  /** Another job holds a lock this job needs ({@link LockedError}). */
+  public static final int EXIT_LOCKED = 3;
 
   private static final Logger LOG = LoggerFactory.getLogger(Cli.class);
 
@@ -53,7 +57,11 @@ public final class Cli {
     if (ex instanceof CommandLine.ParameterException) {
       return EXIT_USER_ERROR;
     }
-    return userError(ex) != null ? EXIT_USER_ERROR : EXIT_FAILURE;
+    RuntimeException user = userError(ex);
+    if (user instanceof LockedError) {
+      return EXIT_LOCKED;
+    }
+    return user != null ? EXIT_USER_ERROR : EXIT_FAILURE;
   }
 
   /**

@@ -1,6 +1,7 @@
 package org.sparknmt.jobs.train;
 
 import java.net.URI;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +22,7 @@ import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.report.TrainingReport;
 import org.sparknmt.jobs.store.Checkpoint;
 import org.sparknmt.jobs.store.CheckpointStore;
+import org.sparknmt.jobs.store.DirectoryLock;
 import org.sparknmt.jobs.store.ModelBundle;
 import org.sparknmt.jobs.store.ModelStore;
 import org.sparknmt.jobs.store.Provenance;
@@ -55,8 +57,35 @@ public final class TrainPipeline {
     this.name = name;
   }
 
-  /** Runs training to completion and returns the bundle. */
+  /**
+   * Runs training to completion and returns the bundle, holding the run directory's lock throughout
+   * (a second job on the same run directory exits with {@link org.sparknmt.jobs.LockedError} naming
+   * this one).
+   */
+  @SuppressWarnings("try") // the lock is held for its side effect only
   public ModelBundle run(SparkSession spark) {
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    try (DirectoryLock lock =
+        lock(runUri, settings, hadoop, "training run of model '" + name + "'")) {
+      return runLocked(spark);
+    }
+  }
+
+  /**
+   * The lock on {@code dir} with the {@code sparknmt.lock} settings: a holder whose heartbeat is
+   * older than {@code stale-after-seconds} is taken for dead, its lock broken only with {@code
+   * break-stale}.
+   */
+  public static DirectoryLock lock(URI dir, Settings s, Configuration conf, String purpose) {
+    return DirectoryLock.acquire(
+        dir,
+        conf,
+        purpose,
+        Duration.ofSeconds(s.integer("sparknmt.lock.stale-after-seconds", 5, 7 * 24 * 3600)),
+        s.bool("sparknmt.lock.break-stale"));
+  }
+
+  private ModelBundle runLocked(SparkSession spark) {
     Instant start = Instant.now();
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration hadoop = sc.hadoopConfiguration();
