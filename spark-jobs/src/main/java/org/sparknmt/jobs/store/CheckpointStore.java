@@ -111,10 +111,10 @@ public final class CheckpointStore {
       throw e;
     }
     LOG.info(
-        "checkpoint {} written (epoch {}, next split {}) in {} ms",
+        "checkpoint {} written (epoch {}, next batch {}) in {} ms",
         target,
         state.epoch(),
-        state.nextSplit(),
+        state.nextBatch(),
         (System.nanoTime() - start) / 1_000_000);
     prune();
     return new Checkpoint(fs, target, state.iteration());
@@ -153,11 +153,11 @@ public final class CheckpointStore {
 
   /**
    * The newest {@code n} complete checkpoints written at the end of an epoch (their state points at
-   * split 0 of the next epoch), newest first — what fairseq's {@code --num-epoch-checkpoints}
+   * batch 0 of the next epoch), newest first — what fairseq's {@code --num-epoch-checkpoints}
    * averages. Fewer if retention ({@code keepLast}) already deleted older ones.
    */
   public List<Checkpoint> lastEpochEnds(int n) {
-    return complete().stream().filter(c -> c.state().nextSplit() == 0).limit(n).toList();
+    return complete().stream().filter(c -> c.state().nextBatch() == 0).limit(n).toList();
   }
 
   /** The complete checkpoint called {@code name} (e.g. {@link TrainingState#bestCheckpoint}). */
@@ -174,10 +174,10 @@ public final class CheckpointStore {
       try {
         Checkpoint.Restored r = c.load();
         LOG.info(
-            "resuming from {} (epoch {}, next split {}, iteration {})",
+            "resuming from {} (epoch {}, next batch {}, iteration {})",
             c,
             r.state().epoch(),
-            r.state().nextSplit(),
+            r.state().nextBatch(),
             r.state().iteration());
         return Optional.of(r);
       } catch (UserError e) {

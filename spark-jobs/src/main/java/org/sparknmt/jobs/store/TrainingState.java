@@ -2,6 +2,7 @@ package org.sparknmt.jobs.store;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.sparknmt.jobs.UserError;
@@ -11,8 +12,10 @@ import org.sparknmt.jobs.UserError;
  * driver continues with the same remaining data order instead of starting over.
  *
  * @param epoch the epoch in progress, from 0
- * @param nextSplit index, in this epoch's shuffled order of splits, of the next split to train (0
- *     at the start of an epoch)
+ * @param nextBatch index, in this epoch's shuffled order of batch files, of the next batch to train
+ *     (0 at the start of an epoch): a position in batches, not in splits, so that a run resumed
+ *     with another worker count, averaging frequency or split size continues at exactly this batch,
+ *     neither skipping nor repeating any
  * @param iteration optimiser iterations (minibatch updates) done so far; names the checkpoint
  * @param lrStep step counter of the learning-rate schedule
  * @param rngSeed seed of the training master / model randomness
@@ -25,7 +28,7 @@ import org.sparknmt.jobs.UserError;
  */
 public record TrainingState(
     int epoch,
-    int nextSplit,
+    int nextBatch,
     long iteration,
     long lrStep,
     long rngSeed,
@@ -43,8 +46,8 @@ public record TrainingState(
           .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
 
   public TrainingState {
-    if (epoch < 0 || nextSplit < 0 || iteration < 0 || lrStep < 0 || badValidations < 0) {
-      throw new IllegalArgumentException("negative counter in " + describe(epoch, nextSplit));
+    if (epoch < 0 || nextBatch < 0 || iteration < 0 || lrStep < 0 || badValidations < 0) {
+      throw new IllegalArgumentException("negative counter in " + describe(epoch, nextBatch));
     }
     if (wallTimeMillis < 0) {
       throw new IllegalArgumentException("negative wall time " + wallTimeMillis);
@@ -54,8 +57,8 @@ public record TrainingState(
     }
   }
 
-  private static String describe(int epoch, int nextSplit) {
-    return "training state (epoch " + epoch + ", next split " + nextSplit + ")";
+  private static String describe(int epoch, int nextBatch) {
+    return "training state (epoch " + epoch + ", next batch " + nextBatch + ")";
   }
 
   /** The state before the first iteration of a run. */
@@ -64,10 +67,10 @@ public record TrainingState(
   }
 
   /** This state moved to another position in the data. */
-  public TrainingState at(int epoch, int nextSplit, long iteration, long lrStep) {
+  public TrainingState at(int epoch, int nextBatch, long iteration, long lrStep) {
     return new TrainingState(
         epoch,
-        nextSplit,
+        nextBatch,
         iteration,
         lrStep,
         rngSeed,
@@ -83,7 +86,7 @@ public record TrainingState(
   public TrainingState withBest(double score, String checkpointName) {
     return new TrainingState(
         epoch,
-        nextSplit,
+        nextBatch,
         iteration,
         lrStep,
         rngSeed,
@@ -99,7 +102,7 @@ public record TrainingState(
   public TrainingState withBadValidations(int count) {
     return new TrainingState(
         epoch,
-        nextSplit,
+        nextBatch,
         iteration,
         lrStep,
         rngSeed,
@@ -115,7 +118,7 @@ public record TrainingState(
   public TrainingState withWallTime(long millis) {
     return new TrainingState(
         epoch,
-        nextSplit,
+        nextBatch,
         iteration,
         lrStep,
         rngSeed,
@@ -131,7 +134,7 @@ public record TrainingState(
   public TrainingState finish() {
     return new TrainingState(
         epoch,
-        nextSplit,
+        nextBatch,
         iteration,
         lrStep,
         rngSeed,
@@ -155,7 +158,15 @@ public record TrainingState(
   /** Parses {@code state.json}; {@code where} names the file in the error message. */
   public static TrainingState fromJson(String json, String where) {
     try {
-      return JSON.readValue(json, TrainingState.class);
+      JsonNode tree = JSON.readTree(json);
+      if (tree.has("nextSplit") && !tree.has("nextBatch")) {
+        throw new UserError(
+            where
+                + " was written by an older sparknmt that counted splits, not batches (next split "
+                + tree.path("nextSplit").asInt()
+                + "): resume it with that version, or start a new run directory");
+      }
+      return JSON.treeToValue(tree, TrainingState.class);
     } catch (JsonProcessingException | IllegalArgumentException e) {
       throw new UserError(where + " is not a valid training state: " + e.getMessage(), e);
     }

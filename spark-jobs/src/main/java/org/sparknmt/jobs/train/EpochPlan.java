@@ -11,8 +11,10 @@ import java.util.Random;
  * <p>Each epoch is a deterministic shuffle of the batch paths (seeded by the run seed and the epoch
  * number), so a resumed run sees exactly the data order the interrupted run would have seen. A
  * split is what one {@code fitPathsMultiDataSet} call trains on: {@code rounds} parameter-averaging
- * rounds of {@code workers × averagingFrequency} batches. Checkpoints are taken between splits, so
- * the position inside an epoch is simply the index of the next split.
+ * rounds of {@code workers × averagingFrequency} batches. Checkpoints are taken between splits and
+ * record the position inside an epoch as the index of the next batch in this order; the next split
+ * starts there whatever the split size, so a run resumed with another worker count continues at
+ * exactly that batch.
  */
 public final class EpochPlan {
   private final List<String> sortedPaths;
@@ -54,13 +56,15 @@ public final class EpochPlan {
     return (sortedPaths.size() + splitSize - 1) / splitSize;
   }
 
-  /** Batch paths of split {@code split} (0-based) of {@code epoch}. */
-  public List<String> split(int epoch, int split) {
-    if (split < 0 || split >= splitsPerEpoch()) {
-      throw new IndexOutOfBoundsException("split " + split + " of " + splitsPerEpoch());
+  /**
+   * The split of {@code epoch} that starts at batch {@code from} (0-based, in {@link #order}): the
+   * next {@link #splitSize} batches, fewer at the end of the epoch.
+   */
+  public List<String> splitFrom(int epoch, int from) {
+    if (from < 0 || from >= sortedPaths.size()) {
+      throw new IndexOutOfBoundsException("batch " + from + " of " + sortedPaths.size());
     }
     List<String> order = order(epoch);
-    int from = split * splitSize;
     return List.copyOf(order.subList(from, Math.min(order.size(), from + splitSize)));
   }
 

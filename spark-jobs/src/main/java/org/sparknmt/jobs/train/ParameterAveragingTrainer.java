@@ -147,13 +147,14 @@ public final class ParameterAveragingTrainer {
     SparkComputationGraph sparkNet = new SparkComputationGraph(sc, model, trainingMaster());
     TrainingState state = start;
     int splits = plan.splitsPerEpoch();
-    long totalSplits = (long) settings.epochs() * splits;
+    int batches = plan.batchesPerEpoch();
+    long totalBatches = (long) settings.epochs() * batches;
     long runStartNanos = System.nanoTime();
     long wallBefore = start.wallTimeMillis();
-    long splitsDoneThisAttempt = 0;
+    long batchesDoneThisAttempt = 0;
     LOG.info(
         "Training: {} epochs x {} splits of <= {} batches (<= {} pairs each), {} workers,"
-            + " averaging every {} updates of {} minibatch(es); starting at epoch {} split {}",
+            + " averaging every {} updates of {} minibatch(es); starting at epoch {} batch {}",
         settings.epochs(),
         splits,
         plan.splitSize(),
@@ -162,12 +163,14 @@ public final class ParameterAveragingTrainer {
         settings.averagingFrequency(),
         settings.updateFrequency(),
         start.epoch(),
-        start.nextSplit());
+        start.nextBatch());
 
     for (int epoch = start.epoch(); epoch < settings.epochs(); epoch++) {
-      int firstSplit = epoch == start.epoch() ? start.nextSplit() : 0;
-      for (int split = firstSplit; split < splits; split++) {
-        List<String> paths = plan.split(epoch, split);
+      int from = epoch == start.epoch() ? start.nextBatch() : 0;
+      // split index within the epoch, for progress and the every-N-splits settings
+      for (int split = from / plan.splitSize(); from < batches; split++) {
+        List<String> paths = plan.splitFrom(epoch, from);
+        from += paths.size();
         String what =
             String.format(
                 "epoch %d/%d split %d/%d", epoch + 1, settings.epochs(), split + 1, splits);
@@ -178,10 +181,10 @@ public final class ParameterAveragingTrainer {
         long iteration = model.getConfiguration().getIterationCount();
         double lr = learningRate.valueAt((int) iteration, epoch);
         double tokensPerSec = paths.size() * targetTokensPerBatch / seconds;
-        splitsDoneThisAttempt++;
-        long doneSplits = (long) epoch * splits + split + 1;
+        batchesDoneThisAttempt += paths.size();
+        long doneBatches = (long) epoch * batches + from;
         double elapsed = (System.nanoTime() - runStartNanos) / 1e9;
-        double eta = elapsed / splitsDoneThisAttempt * (totalSplits - doneSplits);
+        double eta = elapsed / batchesDoneThisAttempt * (totalBatches - doneBatches);
         long wallMillis = wallBefore + (long) (elapsed * 1000);
         LOG.info(
             "{}: {} batches, loss {}, lr {}, {} target tok/s, {}s; elapsed {}, ETA {}",
@@ -197,10 +200,10 @@ public final class ParameterAveragingTrainer {
             MetricsRecord.train(
                 iteration, epoch, split, loss, lr, tokensPerSec, wallMillis / 1000.0));
 
-        boolean endOfEpoch = split == splits - 1;
+        boolean endOfEpoch = from == batches;
         int nextEpoch = endOfEpoch ? epoch + 1 : epoch;
-        int nextSplit = endOfEpoch ? 0 : split + 1;
-        state = state.at(nextEpoch, nextSplit, iteration, iteration).withWallTime(wallMillis);
+        int nextBatch = endOfEpoch ? 0 : from;
+        state = state.at(nextEpoch, nextBatch, iteration, iteration).withWallTime(wallMillis);
         boolean validateNow =
             endOfEpoch
                 || (settings.validateEverySplits() > 0

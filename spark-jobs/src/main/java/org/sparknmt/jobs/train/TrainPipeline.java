@@ -114,10 +114,10 @@ public final class TrainPipeline {
       state = resume.get().state();
       int dropped = report.dropAfter(state.iteration());
       LOG.info(
-          "resuming from {} (epoch {}, split {}, iteration {}); {} report lines after it dropped",
+          "resuming from {} (epoch {}, next batch {}, iteration {}); {} report lines after it dropped",
           resume.get().checkpoint().name(),
           state.epoch(),
-          state.nextSplit(),
+          state.nextBatch(),
           state.iteration(),
           dropped);
     } else {

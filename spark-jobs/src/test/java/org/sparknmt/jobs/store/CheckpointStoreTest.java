@@ -151,4 +151,17 @@ class CheckpointStoreTest {
           .toList();
     }
   }
+
+  @Test
+  void stateJsonRoundTripsItsBatchPositionAndRefusesTheOldSplitPosition() {
+    TrainingState s = TrainingState.initial(1, 2).at(3, 80, 500, 500);
+    TrainingState back = TrainingState.fromJson(s.toJson(), "state.json");
+    assertEquals(80, back.nextBatch());
+    assertEquals(s, back);
+    String old = s.toJson().replace("\"nextBatch\"", "\"nextSplit\"").replace(": 80,", ": 2,");
+    UserError e = assertThrows(UserError.class, () -> TrainingState.fromJson(old, "x/state.json"));
+    assertTrue(
+        e.getMessage().contains("x/state.json was written by an older sparknmt"), e.getMessage());
+    assertTrue(e.getMessage().contains("next split 2"), e.getMessage());
+  }
 }
