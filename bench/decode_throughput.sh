@@ -28,50 +28,16 @@ STEPS=${STEPS:-30}
 BEAM=${BEAM:-4}
 PEER=${PEER:-1}
 cd "$ROOT"
-if [ "$PEER" = 1 ] && { ! /usr/bin/python3 -c 'import torch' 2>/dev/null \
-    || [ ! -d /usr/lib/x86_64-linux-gnu/openblas-openmp ]; }; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "# installing python3-torch libopenblas0-openmp" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      python3-torch libopenblas0-openmp >/dev/null
-  else
-    echo "need Debian packages python3-torch libopenblas0-openmp (run as root), or PEER=0" >&2
-    exit 2
-  fi
-fi
-MVN=(mvn -B -q -ntp)
-if [ "${MVN_OFFLINE:-0}" = 1 ]; then MVN+=(-o); fi
-"${MVN[@]}" -pl model test-compile -Dspotless.check.skip=true >&2
-CPFILE=$(mktemp)
-trap 'rm -f "$CPFILE"' EXIT
-"${MVN[@]}" -pl model dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$CPFILE" >&2
-DEPS=$(cat "$CPFILE")
-declare -A CP=([sparknmt-dl4j]="model/target/test-classes:model/target/classes:$DEPS")
-IMPLS=(sparknmt-dl4j)
-if [ -n "${BASELINE:-}" ]; then
-  # the bench class is this tree's; the model classes are the baseline's (listed first)
-  CP[baseline]="$BASELINE/classes:model/target/test-classes:$DEPS"
-  IMPLS=(baseline sparknmt-dl4j)
-fi
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+ensure_peer
+build_model_classpath
 common=(--vocab "$VOCAB" --batch "$BATCH" --src-len "$SRC_LEN" --steps "$STEPS" --beam "$BEAM"
         --reps "$REPS" --warmup 1 --seed 1)
-# the model's Vector API kernels (RowKernels) need this module, as in every JVM the project starts
-# (the build's Java options); VECTOR_API="" measures the ND4J fallback
-VECTOR_API=${VECTOR_API---add-modules=jdk.incubator.vector}
-omp_env() {
-  if [ "$WAIT_POLICY" = unset ]; then echo "OMP_NUM_THREADS=$1"
-  else echo "OMP_NUM_THREADS=$1 OMP_WAIT_POLICY=$WAIT_POLICY"; fi
-}
-echo "# $(date -u +%FT%TZ) threads=[$THREADS] wait_policy=$WAIT_POLICY reps=$REPS $(nproc) cores," \
-  "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+print_header
 for threads in $THREADS; do
   for preset in $PRESETS; do
-    case $preset in
-      tiny) D=64; H=4; L=2; FF=256 ;;
-      small) D=256; H=4; L=3; FF=1024 ;;
-      *) echo "unknown preset $preset" >&2; exit 2 ;;
-    esac
+    preset_dims "$preset"
     for impl in "${IMPLS[@]}"; do
       env $(omp_env "$threads") java -Xmx2g $VECTOR_API -cp "${CP[$impl]}" \
         org.sparknmt.model.bench.DecodeThroughputBench --preset "$preset" "${common[@]}" \

@@ -10,7 +10,7 @@
 # Usage: bench/train_throughput.sh
 #   env: THREADS="1 2"  WAIT_POLICY=PASSIVE (OMP_WAIT_POLICY for both; "unset" leaves it unset)
 #        REPS=2 STEPS=20 PRESETS="tiny small" VOCAB=8000 BATCH=32 LEN=32 PROFILE=1
-#        BASELINE=<dir>  PEER=0 (skip the peer)
+#        BASELINE=<dir>  PEER=0 (skip the peer)  MVN_OFFLINE=1 (mvn -o)
 # Needs Java 17, Maven and Debian's python3-torch + libopenblas0-openmp (installed when missing and
 # running as root).
 set -euo pipefail
@@ -26,46 +26,16 @@ BATCH=${BATCH:-32}
 LEN=${LEN:-32}
 PEER=${PEER:-1}
 cd "$ROOT"
-if [ "$PEER" = 1 ] && ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "# installing python3-torch libopenblas0-openmp" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      python3-torch libopenblas0-openmp >/dev/null
-  else
-    echo "need Debian packages python3-torch libopenblas0-openmp (run as root), or PEER=0" >&2
-    exit 2
-  fi
-fi
-mvn -B -q -ntp -pl model test-compile -Dspotless.check.skip=true >&2
-CPFILE=$(mktemp)
-trap 'rm -f "$CPFILE"' EXIT
-mvn -B -q -ntp -pl model dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$CPFILE" >&2
-DEPS=$(cat "$CPFILE")
-declare -A CP=([sparknmt-dl4j]="model/target/test-classes:model/target/classes:$DEPS")
-IMPLS=(sparknmt-dl4j)
-if [ -n "${BASELINE:-}" ]; then
-  CP[baseline]="$BASELINE/classes:model/target/test-classes:$DEPS"
-  IMPLS=(baseline sparknmt-dl4j)
-fi
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+ensure_peer
+build_model_classpath
 common=(--vocab "$VOCAB" --batch-sentences "$BATCH" --src-len "$LEN" --tgt-len "$LEN"
         --min-len-frac 0.5 --steps "$STEPS" --warmup-steps 3 --n-batches 4 --seed 1)
-# the model's Vector API kernels (RowKernels) need this module, as in every JVM the project starts
-# (the build's Java options); VECTOR_API="" measures the ND4J fallback
-VECTOR_API=${VECTOR_API---add-modules=jdk.incubator.vector}
-omp_env() {
-  if [ "$WAIT_POLICY" = unset ]; then echo "OMP_NUM_THREADS=$1"
-  else echo "OMP_NUM_THREADS=$1 OMP_WAIT_POLICY=$WAIT_POLICY"; fi
-}
-echo "# $(date -u +%FT%TZ) threads=[$THREADS] wait_policy=$WAIT_POLICY reps=$REPS $(nproc) cores," \
-  "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+print_header
 for threads in $THREADS; do
   for preset in $PRESETS; do
-    case $preset in
-      tiny) D=64; H=4; L=2; FF=256 ;;
-      small) D=256; H=4; L=3; FF=1024 ;;
-      *) echo "unknown preset $preset" >&2; exit 2 ;;
-    esac
+    preset_dims "$preset"
     for rep in $(seq "$REPS"); do
       for impl in "${IMPLS[@]}"; do
         prof=()
