@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""Dev loss per epoch of a sparknmt run against the PyTorch recipe (issue 11), as one SVG.
+"""Dev loss per epoch of sparknmt runs against the PyTorch recipe (issue 11), as one SVG.
 
-Usage: bench/quality_plot.py RUN_REPORT_METRICS.jsonl PEER_METRICS.jsonl OUT.svg
+Usage: bench/quality_plot.py [--per-word OURS_TOKENS,PEER_TOKENS,WORDS] OUT.svg PEER_METRICS.jsonl
+           LABEL=RUN_REPORT_METRICS.jsonl [LABEL=RUN_REPORT_METRICS.jsonl ...]
   RUN_REPORT_METRICS: <run>/report/metrics.jsonl (records with devLoss, epoch from 0)
   PEER_METRICS: docs/quality/torch-nmt-metrics.jsonl (dev_loss_ls, epoch from 1)
-Standard library only. Prints the two series as a table too.
+  --per-word: the two BPE models cut the dev set into different numbers of target tokens, so a loss
+    per token is not comparable across them; this converts both to nats per reference word
+    (loss x dev target tokens / dev words; ours, the peer's, and the words of dev.es).
+Standard library only. Prints the series as a table too.
 """
 import json
 import sys
@@ -37,7 +41,7 @@ def svg(series, out):
              'font-family="sans-serif" font-size="12">',
              f'<rect width="{w}" height="{h}" fill="white"/>',
              f'<text x="{w/2}" y="24" text-anchor="middle" font-size="15">'
-             'Dev loss (label-smoothed, per target token) per epoch</text>',
+             f'{TITLE}</text>',
              f'<line x1="{m}" y1="{h-m}" x2="{w-m}" y2="{h-m}" stroke="black"/>',
              f'<line x1="{m}" y1="{m}" x2="{m}" y2="{h-m}" stroke="black"/>',
              f'<text x="{w/2}" y="{h-15}" text-anchor="middle">epoch</text>']
@@ -47,8 +51,8 @@ def svg(series, out):
         v = y0 + (y1 - y0) * i / 5
         parts.append(f'<text x="{m-8}" y="{py(v)+4}" text-anchor="end">{v:.2f}</text>')
         parts.append(f'<line x1="{m}" y1="{py(v)}" x2="{w-m}" y2="{py(v)}" stroke="#ddd"/>')
-    colors = ["#1f77b4", "#d62728"]
-    for (name, s), c, k in zip(series.items(), colors, range(2)):
+    colors = ["#d62728", "#1f77b4", "#7f7f7f", "#2ca02c"]
+    for (name, s), c, k in zip(series.items(), colors, range(len(series))):
         pts = " ".join(f"{px(e)},{py(v)}" for e, v in sorted(s.items()))
         parts.append(f'<polyline points="{pts}" fill="none" stroke="{c}" stroke-width="2"/>')
         for e, v in s.items():
@@ -58,9 +62,23 @@ def svg(series, out):
     open(out, "w").write("\n".join(parts))
 
 
+TITLE = "Dev loss (label-smoothed, per target token) per epoch"
+
+
 def main():
-    a, b, out = sys.argv[1:4]
-    series = {"sparknmt (Spark, 2 workers)": ours(a), "PyTorch recipe (torch-nmt)": peer(b)}
+    global TITLE
+    args = sys.argv[1:]
+    scale_ours = scale_peer = 1.0
+    if args[0] == "--per-word":
+        ours_tokens, peer_tokens, words = (float(x) for x in args[1].split(","))
+        scale_ours, scale_peer = ours_tokens / words, peer_tokens / words
+        TITLE = "Dev loss (label-smoothed) per reference word, per epoch"
+        args = args[2:]
+    out, peer_path = args[0], args[1]
+    series = {"PyTorch recipe (torch-nmt)": {e: v * scale_peer for e, v in peer(peer_path).items()}}
+    for spec in args[2:]:
+        label, path = spec.split("=", 1)
+        series[label] = {e: v * scale_ours for e, v in ours(path).items()}
     svg(series, out)
     epochs = sorted(set().union(*series.values()))
     print("| epoch | " + " | ".join(series) + " |")
