@@ -66,4 +66,17 @@ class ModelConfigTest {
     String unknown = ModelConfig.preset("tiny", 50).toJson().replace("{", "{\"colour\" : 1,");
     assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromJson(unknown));
   }
+
+  @Test
+  void configsWrittenBeforeActivationDropoutReadItAsZero() {
+    ModelConfig c = ModelConfig.preset("small", 8000).toBuilder().activationDropout(0.1).build();
+    assertEquals(c, ModelConfig.fromJson(c.toJson()));
+    String old = c.toJson().replaceAll("\\s*\"activationDropout\" : 0.1,", "");
+    assertTrue(!old.contains("activationDropout"), old);
+    assertEquals(0.0, ModelConfig.fromJson(old).activationDropout());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> c.toBuilder().activationDropout(1.0).build());
+    assertTrue(e.getMessage().contains("activationDropout"), e.getMessage());
+  }
 }
