@@ -6,6 +6,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.spark.api.java.JavaPairRDD;
@@ -14,6 +15,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.SerializableConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sparknmt.jobs.gpu.TaskDevice;
 import org.sparknmt.prep.clean.Normalizer;
 import scala.Tuple2;
 
@@ -68,7 +70,10 @@ public final class ClusterTranslation {
               if (ids.isEmpty()) {
                 return Collections.emptyIterator();
               }
-              Queue<ComputationGraph> idle = idle(source.key());
+              // a model copy lives on one device: copies are cached per assigned GPU
+              OptionalInt gpu = TaskDevice.bindAssignedGpu();
+              Queue<ComputationGraph> idle =
+                  idle(gpu.isPresent() ? source.key() + "@gpu" + gpu.getAsInt() : source.key());
               ComputationGraph model = idle.poll();
               if (model == null) {
                 model = source.load(conf.value().value());

@@ -16,6 +16,7 @@ import org.nd4j.linalg.dataset.AsyncMultiDataSetIterator;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sparknmt.jobs.gpu.TaskDevice;
 import org.sparknmt.model.UpdateStep;
 
 /**
@@ -67,6 +68,7 @@ final class WholeBatchPathFlatMap<R extends TrainingResult>
     if (files.isEmpty()) {
       return Collections.emptyIterator();
     }
+    TaskDevice.bindAssignedGpu(); // before the model and the prefetch thread allocate anything
     MultiDataSetIterator batches =
         new PathSparkMultiDataSetIterator(files.iterator(), loader, hadoopConfig);
     int prefetch = worker.getDataConfiguration().getPrefetchNumBatches();
