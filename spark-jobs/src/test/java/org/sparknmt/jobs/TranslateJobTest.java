@@ -41,6 +41,19 @@ class TranslateJobTest {
     }
   }
 
+  /** TranslateJob with the test bundle, in local[1]. */
+  private Run translateWithBundle(String input, String output) {
+    return translate(
+        "--bundle",
+        bundle.toUri().toString(),
+        "--input",
+        input,
+        "--output",
+        output,
+        "--set",
+        "sparknmt.spark.master=local[1]");
+  }
+
   @BeforeEach
   void writeBundle() {
     ModelStore store = ModelStore.at(tmp.resolve("work").toUri(), new Configuration());
@@ -60,41 +73,18 @@ class TranslateJobTest {
     Path input = tmp.resolve("random.bin");
     Files.write(input, noise);
     Path out = tmp.resolve("out");
-    Run r =
-        translate(
-            "--bundle", bundle.toUri().toString(),
-            "--input", input.toString(),
-            "--output", out.toString(),
-            "--set", "sparknmt.spark.master=local[1]");
+    Run r = translateWithBundle(input.toString(), out.toString());
     assertOneLineError(r, "random.bin line 1 is not valid UTF-8");
     assertFalse(Files.exists(out));
   }
 
   @Test
   void unknownSchemeAndUnreachableNameNodeAreOneLine() {
-    Path input = tmp.resolve("in.txt");
-    Run scheme =
-        translate(
-            "--bundle",
-            bundle.toUri().toString(),
-            "--input",
-            input.toString(),
-            "--output",
-            "hdfss://nn/out",
-            "--set",
-            "sparknmt.spark.master=local[1]");
+    String input = tmp.resolve("in.txt").toString();
+    Run scheme = translateWithBundle(input, "hdfss://nn/out");
     assertOneLineError(scheme, "no file system for the scheme of hdfss://nn/out");
     // port 1 on localhost: connection refused (Hadoop retries 10 times, 1 s apart, then fails)
-    Run down =
-        translate(
-            "--bundle",
-            bundle.toUri().toString(),
-            "--input",
-            input.toString(),
-            "--output",
-            "hdfs://127.0.0.1:1/out",
-            "--set",
-            "sparknmt.spark.master=local[1]");
+    Run down = translateWithBundle(input, "hdfs://127.0.0.1:1/out");
     assertOneLineError(down, "cannot reach a service the job needs");
   }
 

@@ -32,11 +32,12 @@ import org.sparknmt.jobs.LockedError;
  * An exclusive lock on a directory (a training run, a model name) on any Hadoop file system: the
  * file {@code <dir>/.lock}, created atomically (HDFS: {@code create} without overwrite, one
  * NameNode operation; local file system: {@link Files#createFile}, O_EXCL), holding who took it
- * (user, host, pid, purpose, start time). While held, a daemon thread refreshes the file's
+ * (user, host, boot id, pid, purpose, start time). While held, a daemon thread refreshes the file's
  * modification time (the heartbeat) every quarter of {@code staleAfter}; a lock whose heartbeat is
  * older than {@code staleAfter} belongs to a holder that died, and is broken only when asked; a
- * holder on this host whose process is gone (a killed driver re-run on the same host) is taken over
- * at once. Closing the lock deletes the file if it is still this holder's.
+ * holder on this machine whose process is gone (a killed driver re-run on the same machine: same
+ * host name and boot id) is taken over at once. Closing the lock deletes the file if it is still
+ * this holder's.
  */
 public final class DirectoryLock implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DirectoryLock.class);
@@ -78,33 +79,34 @@ public final class DirectoryLock implements AutoCloseable {
     Path file = new Path(d, FILE);
     String token = UUID.randomUUID().toString();
     try {
+      byte[] holder = holderJson(purpose, token);
       HadoopFiles.mkdirs(fs, d);
       for (int attempt = 0; attempt < 2; attempt++) {
-        if (createExclusively(fs, file, holderJson(purpose, token))) {
+        if (createExclusively(fs, file, holder)) {
           LOG.info("locked {} ({})", d, purpose);
           return new DirectoryLock(fs, file, token, staleAfter);
         }
-        Holder holder = Holder.read(fs, file);
-        if (holder == null) {
+        Holder other = Holder.read(fs, file);
+        if (other == null) {
           continue; // released between our create and our read: try once more
         }
-        Duration age = Duration.between(holder.heartbeat, Instant.now());
-        if (holder.isDeadOnThisHost()) {
-          // e.g. a driver killed a moment ago and re-run on the same host: safe to take over
-          LOG.warn("taking over the lock of {}: its holder is gone: {}", d, holder.describe(age));
+        Duration age = Duration.between(other.heartbeat, Instant.now());
+        if (other.isDeadOnThisMachine()) {
+          // e.g. a driver killed a moment ago and re-run on the same machine: safe to take over
+          LOG.warn("taking over the lock of {}: its holder is gone: {}", d, other.describe(age));
           fs.delete(file, false);
           continue;
         }
         boolean stale = age.compareTo(staleAfter) > 0;
         if (stale && breakStale) {
-          LOG.warn("breaking the stale lock of {}: {}", d, holder.describe(age));
+          LOG.warn("breaking the stale lock of {}: {}", d, other.describe(age));
           fs.delete(file, false);
           continue;
         }
         throw new LockedError(
             d
                 + " is locked by "
-                + holder.describe(age)
+                + other.describe(age)
                 + (stale
                     ? "; its heartbeat is older than "
                         + staleAfter.toSeconds()
@@ -150,6 +152,7 @@ public final class DirectoryLock implements AutoCloseable {
     h.put("purpose", purpose);
     h.put("user", System.getProperty("user.name"));
     h.put("host", hostName());
+    h.put("machine", machineId());
     h.put("pid", ProcessHandle.current().pid());
     h.put("pidStarted", processStart(ProcessHandle.current()));
     h.put("started", Instant.now().toString());
@@ -160,6 +163,19 @@ public final class DirectoryLock implements AutoCloseable {
   /** When the process started (to tell a reused pid from the holder), or "" if unknown. */
   private static String processStart(ProcessHandle p) {
     return p.info().startInstant().map(Instant::toString).orElse("");
+  }
+
+  /**
+   * This boot of this machine (Linux: the kernel's boot id), "" where unknown. Host names repeat
+   * across machines (containers, images), so a process table is consulted only for a holder that
+   * recorded the same boot id.
+   */
+  static String machineId() {
+    try {
+      return Files.readString(java.nio.file.Path.of("/proc/sys/kernel/random/boot_id")).trim();
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
   }
 
   private static String hostName() {
@@ -200,17 +216,22 @@ public final class DirectoryLock implements AutoCloseable {
       String purpose,
       String user,
       String host,
+      String machine,
       long pid,
       String pidStarted,
       String started,
       String token,
       Instant heartbeat) {
     /**
-     * True if the holder ran on this host and its process no longer exists (or its pid now belongs
-     * to a process that started later). A holder on another host is never judged from here.
+     * True if the holder ran on this machine (same host name and boot id) and its process no longer
+     * exists (or its pid now belongs to a process that started later). A holder elsewhere, or one
+     * whose machine is unknown, is never judged from here.
      */
-    boolean isDeadOnThisHost() {
-      if (pid <= 0 || !host.equals(hostName())) {
+    boolean isDeadOnThisMachine() {
+      if (pid <= 0
+          || machine.isEmpty()
+          || !machine.equals(machineId())
+          || !host.equals(hostName())) {
         return false;
       }
       var process = ProcessHandle.of(pid);
@@ -227,6 +248,7 @@ public final class DirectoryLock implements AutoCloseable {
             n.path("purpose").asText("?"),
             n.path("user").asText("?"),
             n.path("host").asText("?"),
+            n.path("machine").asText(""),
             n.path("pid").asLong(-1),
             n.path("pidStarted").asText(""),
             n.path("started").asText("?"),

@@ -111,7 +111,13 @@ class DirectoryLockTest {
     String host = java.net.InetAddress.getLocalHost().getHostName();
     Files.writeString(
         run.resolve(DirectoryLock.FILE),
-        "{\"purpose\":\"killed driver\",\"host\":\"" + host + "\",\"pid\":" + p.pid() + "}");
+        "{\"purpose\":\"killed driver\",\"host\":\""
+            + host
+            + "\",\"machine\":\""
+            + DirectoryLock.machineId()
+            + "\",\"pid\":"
+            + p.pid()
+            + "}");
     // fresh heartbeat, no break-stale: taken over only because process p is gone
     lock(run, false).close();
   }
