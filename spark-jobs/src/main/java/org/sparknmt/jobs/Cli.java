@@ -24,6 +24,12 @@ public final class Cli {
   /** Another job holds a lock this job needs ({@link LockedError}). */
   public static final int EXIT_LOCKED = 3;
 
+  /** RetrainJob: the new model did not beat the champion, which stays. */
+  public static final int EXIT_KEPT = 4;
+
+  /** RetrainJob: this data snapshot was retrained with this configuration already. */
+  public static final int EXIT_NOTHING_TO_DO = 5;
+
   private static final Logger LOG = LoggerFactory.getLogger(Cli.class);
 
   private Cli() {}

@@ -14,7 +14,6 @@ import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.prep.PreparePipeline;
 import org.sparknmt.jobs.store.ModelBundle;
-import org.sparknmt.jobs.store.ModelStore;
 import org.sparknmt.jobs.train.TrainPipeline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -97,7 +96,6 @@ public final class PipelineJob implements Callable<Integer> {
       ModelBundle bundle =
           new TrainPipeline(settings, shards, new Path(child("run")).toUri(), models, name)
               .run(spark);
-      ModelStore.at(models, sc.hadoopConfiguration()).promote(name, bundle.version());
       // the bundle's test metrics and hypotheses: the test set is decoded once, by training
       JsonNode test = bundle.metrics().path("test");
       List<String> testSources = sc.textFile(shards + "/test/source.txt").take(samples);

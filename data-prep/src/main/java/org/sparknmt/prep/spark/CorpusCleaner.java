@@ -23,19 +23,32 @@ public final class CorpusCleaner {
    */
   public static JavaRDD<PairRecord> clean(
       JavaRDD<PairRecord> raw, Normalizer normalizer, PairFilter filter, boolean dropDuplicates) {
-    JavaRDD<PairRecord> filtered =
-        raw.map(
-            r -> {
-              if (!r.isKept()) {
-                return r;
-              }
-              String s = normalizer.normalize(r.source());
-              String t = normalizer.normalize(r.target());
-              return new PairRecord(r.line(), s, t, filter.check(s, t));
-            });
-    if (!dropDuplicates) {
-      return filtered;
-    }
+    JavaRDD<PairRecord> filtered = normalizeAndFilter(raw, normalizer, filter);
+    return dropDuplicates ? dropDuplicates(filtered) : filtered;
+  }
+
+  /**
+   * The per-pair half of {@link #clean}: normalises each kept pair and judges it by {@code filter}
+   * alone, so a part of a corpus can be cleaned once and reused (see the corpus step's part cache).
+   */
+  public static JavaRDD<PairRecord> normalizeAndFilter(
+      JavaRDD<PairRecord> raw, Normalizer normalizer, PairFilter filter) {
+    return raw.map(
+        r -> {
+          if (!r.isKept()) {
+            return r;
+          }
+          String s = normalizer.normalize(r.source());
+          String t = normalizer.normalize(r.target());
+          return new PairRecord(r.line(), s, t, filter.check(s, t));
+        });
+  }
+
+  /**
+   * The corpus-wide half of {@link #clean}: rejects exact repeats of a kept (source, target) pair
+   * as {@link RejectReason#DUPLICATE}; the pair on the lowest line number is kept.
+   */
+  public static JavaRDD<PairRecord> dropDuplicates(JavaRDD<PairRecord> filtered) {
     JavaRDD<PairRecord> rejected = filtered.filter(r -> !r.isKept());
     JavaRDD<PairRecord> deduplicated =
         filtered

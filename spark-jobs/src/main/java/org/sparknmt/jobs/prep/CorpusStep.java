@@ -49,24 +49,29 @@ final class CorpusStep {
     String out = PipelinePaths.step(cfg, DIR);
     ParallelCorpusReader reader = new ParallelCorpusReader(jsc, cfg.invalidLines());
 
-    // 1. read and validate everything before writing anything
-    Corpus train =
-        cfg.tsv().isEmpty()
-            ? reader.read(
-                requirePath(cfg.source(), "--source"), requirePath(cfg.target(), "--target"))
-            : reader.readTsv(cfg.tsv());
+    // 1. read and validate everything before writing anything (new parts of a part cache excepted:
+    // each is written whole to the cache, never to this step's output)
+    TrainSide train = readAndClean(jsc, reader, cfg);
     Corpus dev = cfg.devSource().isEmpty() ? null : reader.read(cfg.devSource(), cfg.devTarget());
     Corpus test =
         cfg.testSource().isEmpty() ? null : reader.read(cfg.testSource(), cfg.testTarget());
+    List<String> evalFiles = new ArrayList<>();
     List<String> files = new ArrayList<>(train.files());
     List<Long> fileLines = new ArrayList<>(train.fileLines());
     for (Corpus c : new Corpus[] {dev, test}) {
       if (c != null) {
-        files.addAll(c.files());
+        evalFiles.addAll(c.files());
         fileLines.addAll(c.fileLines());
       }
     }
-    List<String> hashes = cfg.hashInputs() ? InputFiles.sha256(jsc, files) : null;
+    files.addAll(evalFiles);
+    List<String> hashes = null;
+    if (train.sha256() != null) {
+      hashes = new ArrayList<>(train.sha256());
+      hashes.addAll(InputFiles.sha256(jsc, evalFiles));
+    } else if (cfg.hashInputs()) {
+      hashes = InputFiles.sha256(jsc, files);
+    }
     LOG.info(
         "corpus: read {} training pairs from {} file(s) in {} s",
         train.lines(),
@@ -75,9 +80,7 @@ final class CorpusStep {
 
     // 2. normalise and filter (every input pair comes out once: kept or with a reason)
     long t1 = System.nanoTime();
-    JavaRDD<PairRecord> cleaned =
-        CorpusCleaner.clean(train.pairs(), cfg.normalizer(), cfg.filter(), cfg.dropDuplicates())
-            .persist(StorageLevel.MEMORY_AND_DISK());
+    JavaRDD<PairRecord> cleaned = train.cleaned().persist(StorageLevel.MEMORY_AND_DISK());
     Map<String, Long> byReason = new LinkedHashMap<>();
     for (RejectReason r : RejectReason.values()) {
       if (r.ordinal() <= RejectReason.DUPLICATE.ordinal()) {
@@ -98,7 +101,7 @@ final class CorpusStep {
       throw new IllegalStateException(
           "lost pairs: kept " + kept + " + rejected " + rejected + " != input " + train.lines());
     }
-    train.release();
+    train.release().run();
     LOG.info(
         "corpus: kept {} of {} pairs, rejected {} in {} s",
         kept,
@@ -174,6 +177,9 @@ final class CorpusStep {
         fileList.add(f);
       }
       inputs.put("files", fileList);
+      if (train.partCache() != null) {
+        inputs.put("partCache", train.partCache());
+      }
       report.put("inputs", inputs);
       Map<String, Object> pairs = new LinkedHashMap<>();
       pairs.put("input", train.lines());
@@ -195,6 +201,44 @@ final class CorpusStep {
       splitLines.destroy();
       cleaned.unpersist(false);
     }
+  }
+
+  /**
+   * The training side, normalised and filtered, with what the report says about its inputs.
+   *
+   * @param sha256 of each training file, or null if not computed yet
+   * @param release drops the cached input once {@code cleaned} is materialised
+   */
+  private record TrainSide(
+      JavaRDD<PairRecord> cleaned,
+      long lines,
+      List<String> files,
+      List<Long> fileLines,
+      List<String> sha256,
+      Map<String, Object> partCache,
+      Runnable release) {}
+
+  private static TrainSide readAndClean(
+      JavaSparkContext jsc, ParallelCorpusReader reader, PrepConfig cfg) {
+    if (!cfg.partCache().isEmpty()) {
+      PartCache.Cleaned c = PartCache.clean(jsc, reader, cfg);
+      Map<String, Object> cache = new LinkedHashMap<>();
+      cache.put("directory", cfg.partCache());
+      cache.put("parts", c.files().size());
+      cache.put("reused", c.reused());
+      cache.put("cleaned", c.cleaned());
+      return new TrainSide(
+          c.pairs(), c.lines(), c.files(), c.fileLines(), c.sha256(), cache, () -> {});
+    }
+    Corpus train =
+        cfg.tsv().isEmpty()
+            ? reader.read(
+                requirePath(cfg.source(), "--source"), requirePath(cfg.target(), "--target"))
+            : reader.readTsv(cfg.tsv());
+    JavaRDD<PairRecord> cleaned =
+        CorpusCleaner.clean(train.pairs(), cfg.normalizer(), cfg.filter(), cfg.dropDuplicates());
+    return new TrainSide(
+        cleaned, train.lines(), train.files(), train.fileLines(), null, null, train::release);
   }
 
   private static String requirePath(String path, String option) {

@@ -28,6 +28,7 @@ public record PrepConfig(
     boolean overwrite,
     InvalidLines invalidLines,
     boolean hashInputs,
+    String partCache,
     Normalizer normalizer,
     PairFilter filter,
     boolean dropDuplicates,
@@ -86,6 +87,7 @@ public record PrepConfig(
         InvalidLines.valueOf(
             s.choice("sparknmt.data.on-invalid-line", "error", "reject").toUpperCase()),
         s.bool("sparknmt.data.hash-inputs"),
+        s.string("sparknmt.data.part-cache"),
         new Normalizer(
             s.bool("sparknmt.data.normalize.nfc"),
             s.bool("sparknmt.data.normalize.whitespace"),

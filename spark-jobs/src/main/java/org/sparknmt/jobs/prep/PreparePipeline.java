@@ -60,6 +60,43 @@ public final class PreparePipeline {
     LOG.info("prepare: steps {} done in {} s", steps, CorpusStep.seconds(start));
   }
 
+  /**
+   * Runs the steps whose output does not exist yet (a re-run after a crash continues where the last
+   * attempt stopped: every step's output appears whole or not at all).
+   *
+   * @param vocabulary BPE files to use instead of learning a vocabulary ({@link
+   *     org.sparknmt.prep.bpe.BpeModel#toFiles}), e.g. a champion model's; null = learn one
+   */
+  public void runMissing(SparkSession spark, java.util.SortedMap<String, String> vocabulary) {
+    org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+    for (String s : STEPS) {
+      Path out = new Path(PipelinePaths.step(cfg, outputDirectory(s)));
+      try {
+        if (out.getFileSystem(conf).exists(out)) {
+          LOG.info("prepare: step {} done earlier ({})", s, out);
+          continue;
+        }
+      } catch (IOException e) {
+        throw new UserError("cannot use output " + out + ": " + e.getMessage(), e);
+      }
+      if ("vocab".equals(s) && vocabulary != null) {
+        VocabStep.writeGiven(spark, cfg, vocabulary);
+      } else {
+        run(spark, List.of(s));
+      }
+    }
+  }
+
+  /** The directory a step writes under the output root. */
+  static String outputDirectory(String step) {
+    return switch (step) {
+      case "corpus" -> CorpusStep.DIR;
+      case "vocab" -> VocabStep.DIR;
+      case "shard" -> ShardStep.DIR;
+      default -> throw new IllegalArgumentException(step);
+    };
+  }
+
   private void runStep(SparkSession spark, String step) {
     long t = System.nanoTime();
     LOG.info("prepare: step {} starting", step);

@@ -67,6 +67,28 @@ final class VocabStep {
     LOG.info("vocab: wrote {} in {} s total", out, CorpusStep.seconds(start));
   }
 
+  /**
+   * Writes a given BPE model as this step's output instead of learning one (retraining with the
+   * champion's vocabulary), after checking that the files form a valid model.
+   */
+  static void writeGiven(SparkSession spark, PrepConfig cfg, Map<String, String> files) {
+    BpeModel model;
+    try {
+      model = BpeModel.fromFiles(files);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("invalid BPE model given for the vocab step: " + e.getMessage(), e);
+    }
+    try (StagedOutput staged =
+        StagedOutput.begin(
+            PipelinePaths.step(cfg, DIR),
+            cfg.overwrite(),
+            spark.sparkContext().hadoopConfiguration())) {
+      model.toFiles().forEach(staged::writeString);
+      staged.commit();
+    }
+    LOG.info("vocab: used the given BPE model (sha256 {}), none learned", model.sha256());
+  }
+
   /** Reads a model written by this step (or any directory of {@link BpeModel#toFiles}). */
   static BpeModel load(String dir, Configuration conf) {
     requireStepOutput(dir, "vocab", conf);

@@ -51,6 +51,7 @@ public final class BundleWriter {
   private Provenance provenance;
   private final SortedMap<String, List<String>> hypotheses = new TreeMap<>();
   private String version;
+  private final SortedMap<String, String> extraJson = new TreeMap<>();
 
   BundleWriter(ModelStore store, String name) {
     this.store = store;
@@ -120,6 +121,24 @@ public final class BundleWriter {
       }
     }
     hypotheses.putAll(bySet);
+    return this;
+  }
+
+  /**
+   * A further JSON file at the bundle's top level (e.g. the promotion decision), covered by the
+   * manifest like every part.
+   */
+  public BundleWriter json(String file, Object value) {
+    if (!FILE_NAME.matcher(file).matches()
+        || ModelBundle.REQUIRED.contains(file)
+        || !file.endsWith(".json")) {
+      throw new IllegalArgumentException("not a free .json file name in a bundle: '" + file + "'");
+    }
+    try {
+      extraJson.put(file, JSON.writeValueAsString(value) + "\n");
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(file + " is not serialisable to JSON", e);
+    }
     return this;
   }
 
@@ -214,6 +233,9 @@ public final class BundleWriter {
     HadoopFiles.writeString(fs, new Path(temp, ModelBundle.CONFIG), configJson);
     HadoopFiles.writeString(fs, new Path(temp, ModelBundle.METRICS), metricsJson);
     HadoopFiles.writeString(fs, new Path(temp, ModelBundle.PROVENANCE), provenance.toJson());
+    for (Map.Entry<String, String> e : extraJson.entrySet()) {
+      HadoopFiles.writeString(fs, new Path(temp, e.getKey()), e.getValue());
+    }
     for (Map.Entry<String, List<String>> e : hypotheses.entrySet()) {
       HadoopFiles.writeString(
           fs, new Path(temp, ModelBundle.hypothesesFile(e.getKey())), lines(e.getValue()));

@@ -12,7 +12,9 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -48,11 +50,14 @@ public final class DirectoryLock implements AutoCloseable {
   private final Path file;
   private final String token;
   private final ScheduledExecutorService heartbeat;
+  private final List<Path> created;
 
-  private DirectoryLock(FileSystem fs, Path file, String token, Duration staleAfter) {
+  private DirectoryLock(
+      FileSystem fs, Path file, String token, Duration staleAfter, List<Path> created) {
     this.fs = fs;
     this.file = file;
     this.token = token;
+    this.created = created;
     long periodMs = Math.max(250, staleAfter.toMillis() / 4);
     this.heartbeat =
         Executors.newSingleThreadScheduledExecutor(
@@ -80,11 +85,12 @@ public final class DirectoryLock implements AutoCloseable {
     String token = UUID.randomUUID().toString();
     try {
       byte[] holder = holderJson(purpose, token);
+      List<Path> created = missingDirectories(fs, d);
       HadoopFiles.mkdirs(fs, d);
       for (int attempt = 0; attempt < 2; attempt++) {
         if (createExclusively(fs, file, holder)) {
           LOG.info("locked {} ({})", d, purpose);
-          return new DirectoryLock(fs, file, token, staleAfter);
+          return new DirectoryLock(fs, file, token, staleAfter, created);
         }
         Holder other = Holder.read(fs, file);
         if (other == null) {
@@ -117,6 +123,29 @@ public final class DirectoryLock implements AutoCloseable {
       throw new LockedError(d + " is being locked and unlocked by another job; try again");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot lock " + d, e);
+    }
+  }
+
+  /** {@code dir} and those of its ancestors that do not exist, deepest first. */
+  private static List<Path> missingDirectories(FileSystem fs, Path dir) throws IOException {
+    List<Path> missing = new ArrayList<>();
+    for (Path p = dir; p != null && !fs.exists(p); p = p.getParent()) {
+      missing.add(p);
+    }
+    return missing;
+  }
+
+  /** Deletes the directories the lock created, deepest first, while they are empty. */
+  private void removeCreatedDirectories() {
+    try {
+      for (Path dir : created) {
+        FileStatus[] children = fs.listStatus(dir);
+        if (children.length > 0 || !fs.delete(dir, false)) {
+          return;
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("could not remove the directories the lock created: {}", e.toString());
     }
   }
 
@@ -203,6 +232,7 @@ public final class DirectoryLock implements AutoCloseable {
       if (h != null && token.equals(h.token)) {
         fs.delete(file, false);
         LOG.info("unlocked {}", file.getParent());
+        removeCreatedDirectories(); // a lock on a directory nothing was written to leaves no trace
       } else {
         LOG.warn("lock {} is no longer ours (broken by another job?): left alone", file);
       }

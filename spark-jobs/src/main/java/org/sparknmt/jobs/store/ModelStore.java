@@ -199,6 +199,11 @@ public final class ModelStore {
     return name;
   }
 
+  /** The directory of model {@code name} (its versions, champion pointer, history and lock). */
+  public URI modelUri(String name) {
+    return modelDir(checkName(name)).toUri();
+  }
+
   Path modelDir(String name) {
     return new Path(new Path(root, MODELS), name);
   }
@@ -207,7 +212,7 @@ public final class ModelStore {
     return fs;
   }
 
-  Configuration conf() {
+  public Configuration conf() {
     return conf;
   }
 }

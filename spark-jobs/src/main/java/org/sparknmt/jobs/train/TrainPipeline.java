@@ -48,6 +48,8 @@ public final class TrainPipeline {
   private final URI runUri;
   private final URI modelsUri;
   private final String name;
+  private WarmStart warmStart;
+  private Map<String, Object> decisionContext = Map.of();
 
   public TrainPipeline(Settings settings, URI shards, URI run, URI models, String name) {
     this.settings = settings;
@@ -58,12 +60,45 @@ public final class TrainPipeline {
   }
 
   /**
-   * Runs training to completion and returns the bundle, holding the run directory's lock throughout
-   * (a second job on the same run directory exits with {@link org.sparknmt.jobs.LockedError} naming
-   * this one).
+   * Start a new run from a trained model (fine-tuning, warm-started retraining) instead of random
+   * parameters: its parameters, Adam state and model configuration; the shards must be encoded with
+   * its BPE.
+   *
+   * @param restartWarmup start the learning-rate schedule (and its warmup) from step 0 again,
+   *     instead of continuing at the model's step
+   */
+  public record WarmStart(ModelBundle from, boolean restartWarmup) {}
+
+  public TrainPipeline warmStart(WarmStart w) {
+    this.warmStart = w;
+    return this;
+  }
+
+  /** What the promotion decision record should also carry (e.g. the data snapshot's hash). */
+  public TrainPipeline decisionContext(Map<String, Object> context) {
+    this.decisionContext = context;
+    return this;
+  }
+
+  /**
+   * Runs training to completion and returns the bundle, holding the model name's lock and the run
+   * directory's lock throughout (a second job on either exits with {@link
+   * org.sparknmt.jobs.LockedError} naming this one). The bundle is promoted by the {@link
+   * Promotion} rule.
    */
   @SuppressWarnings("try") // the lock is held for its side effect only
   public ModelBundle run(SparkSession spark) {
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    URI modelDir = ModelStore.at(modelsUri, hadoop).modelUri(name);
+    try (DirectoryLock lock =
+        lock(modelDir, settings, hadoop, "training of model '" + name + "'")) {
+      return runHoldingModelLock(spark);
+    }
+  }
+
+  /** {@link #run} for a caller that holds the model name's lock already (RetrainJob). */
+  @SuppressWarnings("try") // the lock is held for its side effect only
+  public ModelBundle runHoldingModelLock(SparkSession spark) {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     try (DirectoryLock lock =
         lock(runUri, settings, hadoop, "training run of model '" + name + "'")) {
@@ -98,10 +133,14 @@ public final class TrainPipeline {
     if (done.isPresent()) {
       ModelBundle bundle = store.open(name, done.get());
       LOG.info("run {} already finished: bundle {} (not trained again)", runUri, bundle.uri());
+      Promotion.apply(store, bundle); // a no-op unless the last attempt stopped before it
       return bundle;
     }
 
-    ModelConfig modelConfig = ModelSettings.from(settings, bpe.vocabulary().size());
+    ModelConfig modelConfig =
+        warmStart == null
+            ? ModelSettings.from(settings, bpe.vocabulary().size())
+            : warmStartConfig(warmStart.from(), bpe);
     int workers = ts.workers() > 0 ? ts.workers() : sc.defaultParallelism();
     CheckpointStore checkpoints = CheckpointStore.open(runUri, hadoop, ts.keepCheckpoints());
     TrainingReport report = TrainingReport.at(RunFiles.child(runUri, "report"), hadoop);
@@ -120,6 +159,18 @@ public final class TrainPipeline {
           state.nextBatch(),
           state.iteration(),
           dropped);
+    } else if (warmStart != null) {
+      model = warmStart.from().loadModel(true);
+      if (warmStart.restartWarmup()) {
+        model.getConfiguration().setIterationCount(0);
+        model.getConfiguration().setEpochCount(0);
+      }
+      state = TrainingState.initial(ts.seed(), ts.seed());
+      LOG.info(
+          "new run {} warm-started from {} at step {} (model configuration as that bundle's)",
+          runUri,
+          warmStart.from().uri(),
+          model.getConfiguration().getIterationCount());
     } else {
       model = TransformerFactory.build(modelConfig);
       state = TrainingState.initial(ts.seed(), ts.seed());
@@ -165,6 +216,7 @@ public final class TrainPipeline {
 
     ComputationGraph result = averaged(checkpoints, ts, model);
     Map<String, Object> metrics = new LinkedHashMap<>();
+    Map<String, Map<String, Object>> bySet = new LinkedHashMap<>();
     Map<String, List<String>> hypotheses = new LinkedHashMap<>();
     ModelSource finalModel = ModelSource.broadcast(sc, result);
     Normalizer normalizer = PrepConfig.from(settings).normalizer();
@@ -184,6 +236,7 @@ public final class TrainPipeline {
         m.put("loss", Evaluation.loss(result, shards.loadBatches(set)));
         m.putAll(eval.metrics());
         metrics.put(set, m);
+        bySet.put(set, m);
         hypotheses.put(set, eval.hypotheses());
         LOG.info("final model on {}: {}", set, m.get("bleuDetails"));
       }
@@ -197,6 +250,21 @@ public final class TrainPipeline {
     data.put("shards", shards.uri().toString());
     data.put("bpeSha256", bpe.sha256());
     data.put("manifestSha256", shards.manifestSha256());
+    Promotion promotion = Promotion.from(settings);
+    String evalSet = promotion.evalSet();
+    Map<String, Object> context = new LinkedHashMap<>(decisionContext);
+    context.put("run", runUri.toString());
+    context.putAll(data);
+    Promotion.Decision decision =
+        promotion.decide(
+            sc,
+            settings,
+            store,
+            name,
+            bySet,
+            shards.has(evalSet) ? shards.textUri(evalSet, "source.txt") : null,
+            shards.has(evalSet) ? shards.textUri(evalSet, "reference.txt") : null,
+            context);
     Map<String, String> extra = new LinkedHashMap<>();
     extra.put("run", runUri.toString());
     extra.put("sparkMaster", sc.master());
@@ -208,11 +276,29 @@ public final class TrainPipeline {
             .configJson(configJson(modelConfig))
             .metrics(metrics)
             .hypotheses(hypotheses)
+            .json(Promotion.DECISION, decision.record())
             .provenance(Provenance.of(data, start, Instant.now(), workers, extra))
             .commit();
     RunFiles.writePointer(runUri, BUNDLE_POINTER, bundle.version(), hadoop);
     LOG.info("model bundle {} written; report {}", bundle.uri(), report.indexUri());
+    Promotion.apply(store, bundle);
     return bundle;
+  }
+
+  /** The warm start's model configuration; its BPE must be the one the shards were encoded with. */
+  private static ModelConfig warmStartConfig(ModelBundle from, BpeModel shardsBpe) {
+    String fromSha = BpeModel.fromFiles(from.bpeFiles()).sha256();
+    if (!fromSha.equals(shardsBpe.sha256())) {
+      throw new org.sparknmt.jobs.UserError(
+          "cannot warm-start from "
+              + from.uri()
+              + ": the shards were encoded with another BPE model (sha256 "
+              + shardsBpe.sha256()
+              + ", the bundle's is "
+              + fromSha
+              + "); encode the data with the bundle's BPE or train from scratch");
+    }
+    return org.sparknmt.jobs.decode.Decoding.modelConfig(from);
   }
 
   private String configJson(ModelConfig modelConfig) {
