@@ -110,6 +110,21 @@ public final class RetrainJob implements Callable<Integer> {
   @Option(names = "--name", defaultValue = "default", description = "Model name in the store")
   String name;
 
+  @Option(
+      names = "--exit-codes",
+      defaultValue = "distinct",
+      description =
+          "distinct: 0 promoted, 4 kept, 5 nothing to do; failures-only: those three exit 0 (for"
+              + " schedulers that mark every non-zero exit failed). Locked (3), bad input (2) and"
+              + " failure (1) are never 0.")
+  String exitCodes;
+
+  /** The exit code for {@code code} under {@code --exit-codes}. */
+  private int exitCode(int code) {
+    boolean notAFailure = code == Cli.EXIT_KEPT || code == Cli.EXIT_NOTHING_TO_DO;
+    return "failures-only".equals(exitCodes) && notAFailure ? Cli.EXIT_OK : code;
+  }
+
   public static void main(String[] args) {
     Cli.main(new RetrainJob(), args);
   }
@@ -121,6 +136,10 @@ public final class RetrainJob implements Callable<Integer> {
   @Override
   @SuppressWarnings("try") // the lock is held for its side effect only
   public Integer call() {
+    if (!List.of("distinct", "failures-only").contains(exitCodes)) {
+      throw new UserError(
+          "--exit-codes must be distinct or failures-only, not '" + exitCodes + "'");
+    }
     Settings settings = Settings.load(withData(conf.overrides(), null));
     String init = settings.choice("sparknmt.retrain.init", "champion", "scratch");
     String vocabulary = settings.choice("sparknmt.retrain.vocabulary", "champion", "rebuild");
@@ -141,7 +160,7 @@ public final class RetrainJob implements Callable<Integer> {
               settings,
               hadoop,
               "retraining of model '" + name + "' on " + snapshot)) {
-        return retrain(spark, sc, settings, store, init, vocabulary, warmup);
+        return exitCode(retrain(spark, sc, settings, store, init, vocabulary, warmup));
       }
     }
   }
