@@ -284,6 +284,68 @@ class TrainingPipelineIT {
     assertEquals(3, lastTrain.get("epoch").asInt(), lastTrain.toString());
   }
 
+  private SparkJob.ClientRun retrain() {
+    try {
+      return cluster.submitClient(
+          job(
+              RetrainJob.class,
+              args(
+                  "--snapshot", "/it/snapshot",
+                  "--dev-source", "/it/corpus/dev.en",
+                  "--dev-target", "/it/corpus/dev.es",
+                  "--test-source", "/it/corpus/test.en",
+                  "--test-target", "/it/corpus/test.es",
+                  "--work", cluster.hdfsUri() + "/it/retrain",
+                  "--models", cluster.hdfsUri() + "/it/models",
+                  "--name", "retrained",
+                  "--set", "sparknmt.train.epochs=1")));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Two RetrainJobs fired together on the cluster: one trains and promotes, the other exits 3
+   * naming it and changes nothing; fired again on the same snapshot, the job has nothing to do.
+   */
+  @Test
+  void retrainJobsFiredTogetherTrainOnce() throws Exception {
+    Path part = Files.createTempFile("part-0001", ".tsv");
+    List<String> en = Files.readAllLines(Path.of("target/training-pipeline-it/corpus/train.en"));
+    List<String> es = Files.readAllLines(Path.of("target/training-pipeline-it/corpus/train.es"));
+    List<String> rows = new ArrayList<>();
+    for (int i = 0; i < en.size(); i++) {
+      rows.add(en.get(i) + "\t" + es.get(i));
+    }
+    Files.write(part, rows, StandardCharsets.UTF_8);
+    Path named =
+        Files.move(
+            part,
+            part.resolveSibling("part-0001.tsv"),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    cluster.put("/it/snapshot", named);
+    CompletableFuture<SparkJob.ClientRun> a = CompletableFuture.supplyAsync(this::retrain);
+    CompletableFuture<SparkJob.ClientRun> b = CompletableFuture.supplyAsync(this::retrain);
+    List<SparkJob.ClientRun> runs = List.of(a.get(), b.get());
+    List<Integer> exits = runs.stream().map(SparkJob.ClientRun::exitCode).sorted().toList();
+    assertEquals(
+        List.of(Cli.EXIT_OK, Cli.EXIT_LOCKED),
+        exits,
+        () -> tail(runs.get(0).output()) + "\n---\n" + tail(runs.get(1).output()));
+    SparkJob.ClientRun locked =
+        runs.get(0).exitCode() == Cli.EXIT_LOCKED ? runs.get(0) : runs.get(1);
+    assertTrue(
+        locked.output().contains("is locked by retraining of model 'retrained'"),
+        tail(locked.output()));
+    ModelStore store = ModelStore.at(URI.create(cluster.hdfsUri() + "/it/models"), hdfs.getConf());
+    assertEquals(List.of("v0001"), store.versions("retrained"));
+    assertEquals("v0001", store.championVersion("retrained").orElseThrow());
+
+    SparkJob.ClientRun again = retrain();
+    assertEquals(Cli.EXIT_NOTHING_TO_DO, again.exitCode(), () -> tail(again.output()));
+    assertEquals(List.of("v0001"), store.versions("retrained"));
+  }
+
   private static boolean hasCheckpoint(org.apache.hadoop.fs.Path dir) throws IOException {
     return hdfs.exists(dir)
         && hdfs.listStatus(dir, p -> p.getName().startsWith("ckpt-")).length > 0;
