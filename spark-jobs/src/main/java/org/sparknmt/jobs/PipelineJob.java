@@ -14,6 +14,7 @@ import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.prep.PreparePipeline;
 import org.sparknmt.jobs.store.ModelBundle;
+import org.sparknmt.jobs.train.Promotion;
 import org.sparknmt.jobs.train.TrainPipeline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -83,6 +84,8 @@ public final class PipelineJob implements Callable<Integer> {
     overrides.add("sparknmt.data.test.target=\"" + testTarget + "\"");
     overrides.add("sparknmt.data.output=\"" + child("data") + "\"");
     Settings settings = Settings.load(new ConfigOptions(conf.files(), overrides));
+    PrepConfig.from(settings); // every setting is checked before Spark starts
+    TrainPipeline.checkSettings(settings);
     try (SparkSession spark = Sessions.create(settings, "pipeline")) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       URI shards = new Path(child("data/shards")).toUri();
@@ -113,6 +116,14 @@ public final class PipelineJob implements Callable<Integer> {
               "test chrF  %.2f  (%s)%n",
               test.path("chrf").asDouble(), test.path("chrfSignature").asText()));
       out.append("model bundle: ").append(bundle.uri()).append('\n');
+      Promotion.decisionOf(bundle)
+          .ifPresent(
+              d ->
+                  out.append("promotion: ")
+                      .append(d.path("promote").asBoolean() ? "champion" : "not promoted")
+                      .append(" (")
+                      .append(d.path("reason").asText())
+                      .append(")\n"));
       out.append("training report: ").append(child("run/report/index.html")).append('\n');
       out.append("test hypotheses: ")
           .append(new Path(new Path(bundle.uri()), hypothesesFile))

@@ -149,7 +149,8 @@ public final class RetrainJob implements Callable<Integer> {
           "configuration: sparknmt.retrain.init = champion needs vocabulary = champion (a warm start"
               + " keeps the champion's vocabulary); set init = scratch to rebuild it");
     }
-    PrepConfig.from(settings); // every data/bpe/shard value is checked before Spark starts
+    PrepConfig.from(settings); // every setting is checked before Spark starts
+    TrainPipeline.checkSettings(settings);
     try (SparkSession spark = Sessions.create(settings, "retrain")) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       Configuration hadoop = sc.hadoopConfiguration();

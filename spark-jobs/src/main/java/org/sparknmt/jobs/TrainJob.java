@@ -46,6 +46,7 @@ public final class TrainJob implements Callable<Integer> {
   @Override
   public Integer call() {
     Settings settings = Settings.load(conf);
+    TrainPipeline.checkSettings(settings);
     try (SparkSession spark = Sessions.create(settings, "train")) {
       new TrainPipeline(settings, shards, run, models, name).run(spark);
     }

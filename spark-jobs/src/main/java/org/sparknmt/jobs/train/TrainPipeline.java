@@ -107,17 +107,32 @@ public final class TrainPipeline {
   }
 
   /**
+   * Checks every training, model, decoding, promotion and lock setting, so that a job reports a bad
+   * value before Spark starts and before any data is prepared ({@link org.sparknmt.jobs.UserError}
+   * naming the key). The vocabulary size is known only after the vocab step: the model is checked
+   * with 8,000.
+   */
+  public static void checkSettings(Settings s) {
+    TrainSettings.from(s);
+    ModelConfig model = ModelSettings.from(s, 8000);
+    Decoding.factory(s, model, null);
+    Promotion.from(s);
+    lockStaleAfter(s);
+    s.bool("sparknmt.lock.break-stale");
+  }
+
+  private static Duration lockStaleAfter(Settings s) {
+    return Duration.ofSeconds(s.integer("sparknmt.lock.stale-after-seconds", 5, 7 * 24 * 3600));
+  }
+
+  /**
    * The lock on {@code dir} with the {@code sparknmt.lock} settings: a holder whose heartbeat is
    * older than {@code stale-after-seconds} is taken for dead, its lock broken only with {@code
    * break-stale}.
    */
   public static DirectoryLock lock(URI dir, Settings s, Configuration conf, String purpose) {
     return DirectoryLock.acquire(
-        dir,
-        conf,
-        purpose,
-        Duration.ofSeconds(s.integer("sparknmt.lock.stale-after-seconds", 5, 7 * 24 * 3600)),
-        s.bool("sparknmt.lock.break-stale"));
+        dir, conf, purpose, lockStaleAfter(s), s.bool("sparknmt.lock.break-stale"));
   }
 
   private ModelBundle runLocked(SparkSession spark) {
