@@ -5,7 +5,6 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -82,19 +81,18 @@ public final class PipelineJob implements Callable<Integer> {
     overrides.add("sparknmt.data.dev.target=\"" + devTarget + "\"");
     overrides.add("sparknmt.data.test.source=\"" + testSource + "\"");
     overrides.add("sparknmt.data.test.target=\"" + testTarget + "\"");
-    overrides.add("sparknmt.data.output=\"" + child("data") + "\"");
+    // the prepared data goes to sparknmt.data.output if the user set it, else to WORK/data
+    String configuredOutput = Settings.load(conf).string("sparknmt.data.output");
+    String data = configuredOutput.isBlank() ? child("data") : configuredOutput;
+    overrides.add("sparknmt.data.output=" + com.typesafe.config.ConfigUtil.quoteString(data));
     Settings settings = Settings.load(new ConfigOptions(conf.files(), overrides));
     PrepConfig.from(settings); // every setting is checked before Spark starts
     TrainPipeline.checkSettings(settings);
     try (SparkSession spark = Sessions.create(settings, "pipeline")) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      URI shards = new Path(child("data/shards")).toUri();
-      FileSystem fs = FileSystem.get(shards, sc.hadoopConfiguration());
-      if (fs.exists(new Path(new Path(shards), "manifest.json"))) {
-        System.err.println("[pipeline] shards exist, skipping prepare: " + shards);
-      } else {
-        new PreparePipeline(PrepConfig.from(settings)).run(spark, PreparePipeline.STEPS);
-      }
+      URI shards = new Path(data, "shards").toUri();
+      // steps finished by an earlier run are reused (each step's output appears whole or not)
+      new PreparePipeline(PrepConfig.from(settings)).runMissing(spark, null);
       URI models = work; // bundles go to WORK/models/NAME/vNNNN
       ModelBundle bundle =
           new TrainPipeline(settings, shards, new Path(child("run")).toUri(), models, name)

@@ -1,6 +1,7 @@
 package org.sparknmt.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -26,7 +27,7 @@ class PipelineJobIT {
 
   private record Run(int exit, String out) {}
 
-  private Run pipeline(Path corpus, Path work) {
+  private Run pipeline(Path corpus, Path work, String... extra) {
     List<String> args = new ArrayList<>();
     for (String set : new String[] {"", "dev-", "test-"}) {
       String file = set.isEmpty() ? "train" : set.substring(0, set.length() - 1);
@@ -43,14 +44,19 @@ class PipelineJobIT {
         List.of(
             "--set", "sparknmt.spark.master=\"local[2]\"",
             "--set", "sparknmt.train.epochs=2"));
+    args.addAll(List.of(extra));
     PrintStream stdout = System.out;
+    PrintStream stderr = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    PrintStream both = new PrintStream(captured, true, StandardCharsets.UTF_8);
+    System.setOut(both);
+    System.setErr(both);
     try {
       int exit = Cli.execute(new PipelineJob(), args.toArray(String[]::new));
       return new Run(exit, captured.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(stdout);
+      System.setErr(stderr);
     }
   }
 
@@ -82,5 +88,42 @@ class PipelineJobIT {
     assertEquals(0, second.exit(), second.out());
     assertEquals(List.of(bundle.version()), store.versions("default"));
     assertTrue(second.out().contains(test), second.out());
+
+    // a run killed after its last checkpoint, resumed with another model shape: refused, naming
+    // the keys, instead of the checkpoint silently winning over the settings
+    Files.delete(work.resolve("run/bundle.txt"));
+    Run reshaped = pipeline(corpus, work, "--set", "sparknmt.train.model.d-model=32");
+    assertEquals(Cli.EXIT_USER_ERROR, reshaped.exit(), reshaped.out());
+    assertTrue(
+        reshaped.out().contains("changed: sparknmt.train.model.d-model (16 -> 32)"),
+        reshaped.out());
+    assertEquals(List.of(bundle.version()), store.versions("default"));
+  }
+
+  /** sparknmt.data.output, when set, is where PipelineJob prepares the data and trains from. */
+  @Test
+  void preparesIntoAConfiguredDataOutputAndTrainsFromIt() throws Exception {
+    Path corpus = Files.createDirectories(dir.resolve("corpus"));
+    Path data = Path.of(System.getProperty("sparknmt.repo", "..")).resolve("data/bible-en-es");
+    TrainingPipelineIT.slice(data, corpus, "train", 0, 120);
+    TrainingPipelineIT.slice(data, corpus, "dev", 0, 6);
+    TrainingPipelineIT.slice(data, corpus, "test", 0, 6);
+    Path work = dir.resolve("work2");
+    Path prepared = dir.resolve("elsewhere");
+    Run run =
+        pipeline(
+            corpus,
+            work,
+            "--set",
+            "sparknmt.data.output=\"" + prepared + "\"",
+            "--set",
+            "sparknmt.train.epochs=1");
+    assertEquals(0, run.exit(), run.out());
+    assertTrue(Files.exists(prepared.resolve("shards/manifest.json")), "prepared where asked");
+    assertFalse(Files.exists(work.resolve("data")), "not into WORK/data");
+    ModelBundle bundle =
+        ModelStore.at(work.toUri(), new Configuration()).champion("default").orElseThrow();
+    String shards = bundle.provenance().data().get("shards").replaceAll("/$", "");
+    assertTrue(shards.endsWith(prepared.resolve("shards").toString()), "trained from " + shards);
   }
 }

@@ -29,7 +29,9 @@ public final class Settings {
   public static Settings load(ConfigOptions options) {
     Config reference = ConfigFactory.defaultReference(Settings.class.getClassLoader());
     Config layered = ConfigFactory.empty();
-    for (String override : options.overrides()) {
+    List<String> overrides = options.overrides();
+    for (int i = overrides.size() - 1; i >= 0; i--) { // the last --set of a key wins
+      String override = overrides.get(i);
       int eq = override.indexOf('=');
       if (eq <= 0) {
         throw new UserError("--set expects KEY=VALUE, got '" + override + "'");

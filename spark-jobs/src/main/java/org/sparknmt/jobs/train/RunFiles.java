@@ -19,7 +19,7 @@ final class RunFiles {
     return new Path(new Path(dir), name).toUri();
   }
 
-  static Optional<String> readPointer(URI runDir, String file, Configuration conf) {
+  static Optional<String> read(URI runDir, String file, Configuration conf) {
     try {
       FileSystem fs = FileSystem.get(runDir, conf);
       Path p = new Path(new Path(runDir), file);
@@ -33,7 +33,7 @@ final class RunFiles {
   }
 
   /** Writes {@code file} atomically (temp + rename). */
-  static void writePointer(URI runDir, String file, String value, Configuration conf) {
+  static void write(URI runDir, String file, String value, Configuration conf) {
     try {
       FileSystem fs = FileSystem.get(runDir, conf);
       HadoopFiles.replaceWithString(fs, conf, new Path(new Path(runDir), file), value + "\n");

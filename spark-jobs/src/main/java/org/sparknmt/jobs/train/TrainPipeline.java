@@ -43,6 +43,9 @@ public final class TrainPipeline {
   private static final Logger LOG = LoggerFactory.getLogger(TrainPipeline.class);
   static final String BUNDLE_POINTER = "bundle.txt";
 
+  /** The model configuration a run started with, compared on every resume. */
+  static final String MODEL_CONFIG = "model-config.json";
+
   private final Settings settings;
   private final URI shardsUri;
   private final URI runUri;
@@ -144,7 +147,7 @@ public final class TrainPipeline {
     BpeModel bpe = shards.bpe();
     ModelStore store = ModelStore.at(modelsUri, hadoop);
 
-    Optional<String> done = RunFiles.readPointer(runUri, BUNDLE_POINTER, hadoop);
+    Optional<String> done = RunFiles.read(runUri, BUNDLE_POINTER, hadoop);
     if (done.isPresent()) {
       ModelBundle bundle = store.open(name, done.get());
       LOG.info("run {} already finished: bundle {} (not trained again)", runUri, bundle.uri());
@@ -164,6 +167,7 @@ public final class TrainPipeline {
     TrainingState state;
     Optional<Checkpoint.Restored> resume = checkpoints.restoreLatest();
     if (resume.isPresent()) {
+      requireSameModel(modelConfig, hadoop);
       model = resume.get().model();
       state = resume.get().state();
       int dropped = report.dropAfter(state.iteration());
@@ -196,6 +200,9 @@ public final class TrainPipeline {
           modelConfig.toJson().replaceAll("\\s+", " "));
     }
 
+    if (resume.isEmpty()) {
+      RunFiles.write(runUri, MODEL_CONFIG, modelConfig.toJson(), hadoop);
+    }
     Decoding translators = Decoding.factory(settings, modelConfig, bpe);
     Validator validator =
         new DevValidator(
@@ -294,10 +301,30 @@ public final class TrainPipeline {
             .json(Promotion.DECISION, decision.record())
             .provenance(Provenance.of(data, start, Instant.now(), workers, extra))
             .commit();
-    RunFiles.writePointer(runUri, BUNDLE_POINTER, bundle.version(), hadoop);
+    RunFiles.write(runUri, BUNDLE_POINTER, bundle.version(), hadoop);
     LOG.info("model bundle {} written; report {}", bundle.uri(), report.indexUri());
     Promotion.apply(store, bundle);
     return bundle;
+  }
+
+  /**
+   * Refuses to resume a run whose model configuration (shape, dropout, schedule, vocabulary) is not
+   * the one it started with: the checkpoint would silently win over the changed settings.
+   */
+  private void requireSameModel(ModelConfig now, Configuration hadoop) {
+    Optional<String> started = RunFiles.read(runUri, MODEL_CONFIG, hadoop);
+    if (started.isEmpty()) {
+      return; // a run started before this file existed
+    }
+    List<String> changed = ModelConfigDiff.changedKeys(ModelConfig.fromJson(started.get()), now);
+    if (!changed.isEmpty()) {
+      throw new org.sparknmt.jobs.UserError(
+          "cannot resume "
+              + runUri
+              + ": it was started with another model configuration; changed: "
+              + String.join(", ", changed)
+              + " (restore those settings, or train into a new --run directory)");
+    }
   }
 
   /** The warm start's model configuration; its BPE must be the one the shards were encoded with. */

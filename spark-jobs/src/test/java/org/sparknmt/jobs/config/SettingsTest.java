@@ -35,6 +35,20 @@ class SettingsTest {
   }
 
   @Test
+  void theLastSetOfAKeyWins() {
+    Settings s =
+        Settings.load(
+            new ConfigOptions(
+                List.of(),
+                List.of(
+                    "sparknmt.train.model.d-model=16",
+                    "sparknmt.train.epochs=3",
+                    "sparknmt.train.model.d-model=32")));
+    assertEquals(32, s.integer("sparknmt.train.model.d-model", 0, 1024));
+    assertEquals(3, s.integer("sparknmt.train.epochs", 1, 1000));
+  }
+
+  @Test
   void unknownKeyIsRejectedByName() {
     UserError e =
         assertThrows(
