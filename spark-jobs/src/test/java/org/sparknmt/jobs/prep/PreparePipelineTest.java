@@ -430,4 +430,104 @@ class PreparePipelineTest {
     assertTrue(rejects.contains("\"line\":121,\"reason\":\"invalid-utf8\""), rejects);
     assertFalse(Files.exists(out.resolve("bpe")), "only the corpus step ran");
   }
+
+  /** The corpus step's train and rejects output: every record, in line order. */
+  private static List<String> corpusRecords(Path out) throws IOException {
+    List<String> all = new ArrayList<>();
+    for (String part : List.of("train", "rejects")) {
+      try (Stream<Path> files = Files.list(out.resolve("corpus").resolve(part))) {
+        for (Path f :
+            files.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList()) {
+          all.addAll(Files.readAllLines(f));
+        }
+      }
+    }
+    return all;
+  }
+
+  @Test
+  void cleaningByCachedPartsGivesTheSameCorpusAndCleansOnlyNewParts() throws Exception {
+    Path parts = Files.createDirectories(dir.resolve("snapshot"));
+    Path src = dir.resolve("syn/a.src");
+    Path tgt = dir.resolve("syn/a.tgt");
+    corpus(src, tgt, 150, List.of());
+    List<String> s = Files.readAllLines(src);
+    List<String> t = Files.readAllLines(tgt);
+    List<String> first = new ArrayList<>();
+    List<String> second = new ArrayList<>();
+    for (int i = 0; i < s.size(); i++) {
+      (i < 90 ? first : second).add(s.get(i) + "\t" + t.get(i));
+    }
+    second.add(first.get(3)); // a duplicate across parts: judged corpus-wide, as in one piece
+    second.add("a pair\t"); // empty target: rejected by the per-pair filter
+    Files.write(parts.resolve("part-1.tsv"), first, StandardCharsets.UTF_8);
+    Files.write(parts.resolve("part-2.tsv"), second, StandardCharsets.UTF_8);
+    Path cache = dir.resolve("cache");
+
+    Run whole =
+        prepare(
+            "--tsv",
+            parts.toString(),
+            "--out",
+            dir.resolve("whole").toString(),
+            "--steps",
+            "corpus");
+    assertEquals(0, whole.exit(), whole.err());
+    Run byParts =
+        prepare(
+            "--tsv",
+            parts.toString(),
+            "--out",
+            dir.resolve("parts1").toString(),
+            "--steps",
+            "corpus",
+            "--set",
+            "sparknmt.data.part-cache=\"" + cache + "\"");
+    assertEquals(0, byParts.exit(), byParts.err());
+    assertEquals(corpusRecords(dir.resolve("whole")), corpusRecords(dir.resolve("parts1")));
+    JsonNode cached = JSON.readTree(dir.resolve("parts1/corpus/report.json").toFile());
+    assertEquals(2, cached.path("pairs").path("rejected").asLong(), "one duplicate, one empty");
+    assertEquals(2, cached.path("inputs").path("partCache").path("cleaned").asInt());
+
+    // a third part, again: two parts come from the cache, one is cleaned
+    Files.write(
+        parts.resolve("part-3.tsv"),
+        List.of("light and water\tluz y agua"),
+        StandardCharsets.UTF_8);
+    Run grown =
+        prepare(
+            "--tsv",
+            parts.toString(),
+            "--out",
+            dir.resolve("parts2").toString(),
+            "--steps",
+            "corpus",
+            "--set",
+            "sparknmt.data.part-cache=\"" + cache + "\"");
+    assertEquals(0, grown.exit(), grown.err());
+    JsonNode report = JSON.readTree(dir.resolve("parts2/corpus/report.json").toFile());
+    assertEquals(2, report.path("inputs").path("partCache").path("reused").asInt());
+    assertEquals(1, report.path("inputs").path("partCache").path("cleaned").asInt());
+    assertEquals(first.size() + second.size() + 1, report.path("pairs").path("input").asLong());
+
+    // a fourth part with an invalid line: a clear error, no output, the cache keeps its 3 entries
+    Files.write(
+        parts.resolve("part-4.tsv"), "bad \u00ff\tline\n".getBytes(StandardCharsets.ISO_8859_1));
+    Run bad =
+        prepare(
+            "--tsv",
+            parts.toString(),
+            "--out",
+            dir.resolve("parts3").toString(),
+            "--steps",
+            "corpus",
+            "--set",
+            "sparknmt.data.part-cache=\"" + cache + "\"");
+    assertEquals(Cli.EXIT_USER_ERROR, bad.exit(), bad.err());
+    assertTrue(bad.err().contains("part-4.tsv line 1 is not valid UTF-8"), bad.err());
+    assertFalse(Files.exists(dir.resolve("parts3/corpus")), "no output");
+    try (Stream<Path> entries = Files.list(cache)) {
+      assertEquals(3, entries.filter(p -> !p.getFileName().toString().startsWith(".")).count());
+    }
+  }
 }
