@@ -299,7 +299,6 @@ public final class RetrainJob implements Callable<Integer> {
             "lock",
             "nd4j",
             "doctor",
-            "proof",
             "data.output",
             "data.part-cache",
             "data.tsv",

@@ -15,7 +15,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The launcher's pieces that need no running cluster (the cluster itself: PlatformProofIT). */
+/**
+ * The launcher's pieces that need no running cluster (the cluster itself: spark-jobs' DoctorJobIT
+ * and TrainingPipelineIT).
+ */
 class LocalClusterTest {
   @TempDir Path tmp;
 
