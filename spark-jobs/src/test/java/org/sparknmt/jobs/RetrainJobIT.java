@@ -30,7 +30,7 @@ import org.sparknmt.jobs.train.Promotion;
  * model is promoted; the same snapshot again does nothing; a run while another holds the model
  * exits "locked"; a crash between the bundle and its promotion is finished by the next firing
  * without a second bundle; a grown snapshot cleans only its new part, warm-starts from the champion
- * and is kept when it does not beat it by the margin.
+ * and is kept when it does not beat it by the margin, promoted when it does.
  */
 class RetrainJobIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -208,5 +208,17 @@ class RetrainJobIT {
     assertEquals(2, history.size());
     assertEquals("v0002", history.get(1).path("version").asText());
     assertFalse(history.get(1).path("promote").asBoolean());
+
+    // 6. the same snapshot under another rule (a new configuration, so a new retraining): a
+    // challenger that clears the margin replaces the champion; the old champion's bundle stays
+    Run promoted =
+        retrain(snapshot2, eval, work, "--set", "sparknmt.promotion.min-improvement=-100");
+    assertEquals(Cli.EXIT_OK, promoted.exit(), promoted.out());
+    assertEquals(List.of("v0001", "v0002", "v0003"), store.versions("default"));
+    assertEquals("v0003", store.championVersion("default").orElseThrow());
+    JsonNode won = Promotion.decisionOf(store.open("default", "v0003")).orElseThrow();
+    assertEquals("v0001", won.path("champion").asText(), "scored against the champion");
+    assertTrue(won.path("championScore").isNumber(), won.toString());
+    assertEquals(3, history(work).size());
   }
 }
