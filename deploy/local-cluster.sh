@@ -11,7 +11,8 @@ usage: deploy/local-cluster.sh start  [--workers N] [--worker-cores N] [--worker
        deploy/local-cluster.sh submit [--deploy-mode client|cluster] [--driver-memory 1g]
                                       [--timeout-seconds S (default: a day)] [--conf K=V]...
                                       --class MAIN [APP_ARGS...]      runs MAIN from the sparknmt app jar
-       deploy/local-cluster.sh hdfs   FSSHELL_ARGS...   e.g. hdfs -ls /   (= hdfs dfs ...)
+       deploy/local-cluster.sh hdfs   [--timeout-seconds S] FSSHELL_ARGS...   e.g. hdfs -ls /
+                                      (= hdfs dfs ...; no time limit unless given)
 
 Builds what is missing first: the Spark and Hadoop homes, the launcher, the application jar.
 In cluster deploy mode the job goes through the master's REST gateway and the exit code is 0 only

@@ -65,6 +65,16 @@ class DoctorJobIT {
     assertTrue(out.contains("doctor: all checks passed"), tail(out));
   }
 
+  /** HDFS shell commands run as long as they need unless a limit is given (long -put copies). */
+  @Test
+  void hdfsCommandsStopOnlyAtAGivenTimeLimit() throws IOException {
+    assertEquals(0, cluster.hdfs("-mkdir", "-p", "/tmp/limits").exitCode());
+    IOException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IOException.class, () -> cluster.hdfs(java.time.Duration.ofMillis(1), "-ls", "/tmp"));
+    assertTrue(e.getMessage().contains("did not finish in 0 s"), e.getMessage());
+  }
+
   @Test
   void doctorFinishesInClusterDeployModeThroughTheRestGateway() throws IOException {
     // scheme-less: resolved against fs.defaultFS from the cluster's core-site.xml

@@ -827,6 +827,14 @@ public final class LocalCluster implements AutoCloseable {
    * child JVM on the Hadoop home's class path, e.g. {@code hdfs("-cat", "/out/result.json")}.
    */
   public FsResult hdfs(String... args) throws IOException {
+    return hdfs(null, args);
+  }
+
+  /**
+   * {@link #hdfs(String...)} that stops the command after {@code timeout} (null: waits as long as
+   * the command runs, e.g. a long {@code -put}).
+   */
+  public FsResult hdfs(Duration timeout, String... args) throws IOException {
     Path out = Files.createTempFile(logDir(), "fsshell-", ".out");
     Path err = logDir().resolve("fsshell.log");
     List<String> cmd = hadoopJava("256m", "org.apache.hadoop.fs.FsShell", args);
@@ -837,9 +845,17 @@ public final class LocalCluster implements AutoCloseable {
     long errStart = Files.exists(err) ? Files.size(err) : 0;
     Process p = pb.start();
     try {
-      if (!p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)) {
+      if (timeout == null) {
+        p.waitFor();
+      } else if (!p.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
         Processes.stopTree(p.toHandle());
-        throw new IOException("hdfs dfs " + String.join(" ", args) + " timed out; see " + err);
+        throw new IOException(
+            "hdfs dfs "
+                + String.join(" ", args)
+                + " did not finish in "
+                + timeout.toSeconds()
+                + " s; see "
+                + err);
       }
       String stdout = Files.readString(out);
       byte[] all = Files.readAllBytes(err);

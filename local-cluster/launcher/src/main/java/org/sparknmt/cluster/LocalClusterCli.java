@@ -30,7 +30,8 @@ public final class LocalClusterCli {
           "  submit [--deploy-mode client|cluster] [--java-options OPTS] [--driver-memory 1g]",
           "         [--timeout-seconds S (default 86400)] [--conf KEY=VALUE]...",
           "         --class MAIN APP_JAR [APP_ARGS...]",
-          "  hdfs   FSSHELL_ARGS...        e.g. hdfs -ls /",
+          "  hdfs   [--timeout-seconds S] FSSHELL_ARGS...   e.g. hdfs -ls / (no time limit unless"
+              + " given)",
           "--work-dir defaults to ./local-cluster-state");
 
   private final PrintStream out;
@@ -175,7 +176,12 @@ public final class LocalClusterCli {
 
   private int hdfs(Deque<String> args) throws IOException {
     Path work = workDir(args);
-    LocalCluster.FsResult r = LocalCluster.attach(work).hdfs(args.toArray(String[]::new));
+    Duration timeout = null; // a long -put runs as long as it needs unless a limit is given
+    if ("--timeout-seconds".equals(args.peek())) {
+      String opt = args.pop();
+      timeout = Duration.ofSeconds(intValue(opt, args));
+    }
+    LocalCluster.FsResult r = LocalCluster.attach(work).hdfs(timeout, args.toArray(String[]::new));
     out.print(r.stdout());
     err.print(r.stderr());
     return r.exitCode();
