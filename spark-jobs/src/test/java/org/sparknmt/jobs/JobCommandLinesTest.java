@@ -19,6 +19,7 @@ class JobCommandLinesTest {
           new EvaluateJob(),
           new TranslateJob(),
           new PipelineJob(),
+          new RetrainJob(),
           new org.sparknmt.jobs.bench.TrainBenchJob());
 
   @Test
