@@ -16,9 +16,6 @@ import org.slf4j.LoggerFactory;
 import org.sparknmt.jobs.config.ConfigOptions;
 import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.decode.ClusterEvaluation;
-import org.sparknmt.jobs.decode.Decoding;
-import org.sparknmt.jobs.decode.ModelSource;
-import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.store.HadoopFiles;
 import org.sparknmt.jobs.store.ModelBundle;
 import picocli.CommandLine.ArgGroup;
@@ -95,14 +92,7 @@ public final class EvaluateJob implements Callable<Integer> {
       throws java.io.IOException {
     Configuration hadoop = sc.hadoopConfiguration();
     sc.setJobGroup("sparknmt-evaluate", "decode " + src + " with " + bundle.uri(), false);
-    ClusterEvaluation eval =
-        ClusterEvaluation.run(
-            sc,
-            ModelSource.bundle(bundle.uri()),
-            Decoding.forBundle(settings, bundle),
-            PrepConfig.from(settings).normalizer(),
-            src,
-            ref);
+    ClusterEvaluation eval = ClusterEvaluation.ofBundle(sc, settings, bundle, src, ref);
     Map<String, Object> metrics = new LinkedHashMap<>();
     metrics.put("bundle", bundle.uri().toString());
     metrics.put("source", src.toString());

@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,9 +22,7 @@ import org.sparknmt.jobs.store.ModelStore;
 class PipelineJobIT {
   @TempDir Path dir;
 
-  private record Run(int exit, String out) {}
-
-  private Run pipeline(Path corpus, Path work, String... extra) {
+  private CapturedRun pipeline(Path corpus, Path work, String... extra) {
     List<String> args = new ArrayList<>();
     for (String set : new String[] {"", "dev-", "test-"}) {
       String file = set.isEmpty() ? "train" : set.substring(0, set.length() - 1);
@@ -45,19 +40,7 @@ class PipelineJobIT {
             "--set", "sparknmt.spark.master=\"local[2]\"",
             "--set", "sparknmt.train.epochs=2"));
     args.addAll(List.of(extra));
-    PrintStream stdout = System.out;
-    PrintStream stderr = System.err;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    PrintStream both = new PrintStream(captured, true, StandardCharsets.UTF_8);
-    System.setOut(both);
-    System.setErr(both);
-    try {
-      int exit = Cli.execute(new PipelineJob(), args.toArray(String[]::new));
-      return new Run(exit, captured.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(stdout);
-      System.setErr(stderr);
-    }
+    return CapturedRun.of(new PipelineJob(), args);
   }
 
   @Test
@@ -69,7 +52,7 @@ class PipelineJobIT {
     TrainingPipelineIT.slice(data, corpus, "test", 0, 12);
     Path work = dir.resolve("work");
 
-    Run first = pipeline(corpus, work);
+    CapturedRun first = pipeline(corpus, work);
     assertEquals(0, first.exit(), first.out());
     ModelStore store = ModelStore.at(work.toUri(), new Configuration());
     ModelBundle bundle = store.champion("default").orElseThrow(); // promoted and verified
@@ -84,7 +67,7 @@ class PipelineJobIT {
       assertTrue(first.out().contains("translation: " + hyp + "\n"), first.out());
     }
 
-    Run second = pipeline(corpus, work);
+    CapturedRun second = pipeline(corpus, work);
     assertEquals(0, second.exit(), second.out());
     assertEquals(List.of(bundle.version()), store.versions("default"));
     assertTrue(second.out().contains(test), second.out());
@@ -92,7 +75,7 @@ class PipelineJobIT {
     // a run killed after its last checkpoint, resumed with another model shape: refused, naming
     // the keys, instead of the checkpoint silently winning over the settings
     Files.delete(work.resolve("run/bundle.txt"));
-    Run reshaped = pipeline(corpus, work, "--set", "sparknmt.train.model.d-model=32");
+    CapturedRun reshaped = pipeline(corpus, work, "--set", "sparknmt.train.model.d-model=32");
     assertEquals(Cli.EXIT_USER_ERROR, reshaped.exit(), reshaped.out());
     assertTrue(
         reshaped.out().contains("changed: sparknmt.train.model.d-model (16 -> 32)"),
@@ -110,7 +93,7 @@ class PipelineJobIT {
     TrainingPipelineIT.slice(data, corpus, "test", 0, 6);
     Path work = dir.resolve("work2");
     Path prepared = dir.resolve("elsewhere");
-    Run run =
+    CapturedRun run =
         pipeline(
             corpus,
             work,

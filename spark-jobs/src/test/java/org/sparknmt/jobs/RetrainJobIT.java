@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,9 +34,7 @@ class RetrainJobIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   @TempDir Path dir;
 
-  private record Run(int exit, String out) {}
-
-  private Run retrain(Path snapshot, Path eval, Path work, String... extra) {
+  private CapturedRun retrain(Path snapshot, Path eval, Path work, String... extra) {
     List<String> args = new ArrayList<>();
     args.addAll(List.of("--snapshot", snapshot.toString()));
     for (String set : new String[] {"dev", "test"}) {
@@ -54,19 +50,7 @@ class RetrainJobIT {
             "--set", "sparknmt.spark.master=\"local[2]\"",
             "--set", "sparknmt.train.epochs=1"));
     args.addAll(List.of(extra));
-    PrintStream stdout = System.out;
-    PrintStream stderr = System.err;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    PrintStream both = new PrintStream(captured, true, StandardCharsets.UTF_8);
-    System.setOut(both);
-    System.setErr(both);
-    try {
-      int exit = Cli.execute(new RetrainJob(), args.toArray(String[]::new));
-      return new Run(exit, captured.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(stdout);
-      System.setErr(stderr);
-    }
+    return CapturedRun.of(new RetrainJob(), args);
   }
 
   /** Writes lines [from, from + n) of the bundled train split as one TSV part. */
@@ -134,7 +118,7 @@ class RetrainJobIT {
     ModelStore store = ModelStore.at(work.resolve("store").toUri(), new Configuration());
 
     // 1. the first model of a name is promoted
-    Run first = retrain(snapshot1, eval, work);
+    CapturedRun first = retrain(snapshot1, eval, work);
     assertEquals(Cli.EXIT_OK, first.exit(), first.out());
     assertEquals(List.of("v0001"), store.versions("default"));
     assertEquals("v0001", store.championVersion("default").orElseThrow());
@@ -145,7 +129,7 @@ class RetrainJobIT {
     assertEquals(1, cacheEntries(work).size());
 
     // 2. the same snapshot again: nothing to do, nothing changes
-    Run again = retrain(snapshot1, eval, work);
+    CapturedRun again = retrain(snapshot1, eval, work);
     assertEquals(Cli.EXIT_NOTHING_TO_DO, again.exit(), again.out());
     assertTrue(again.out().contains("nothing to do"), again.out());
     assertEquals(List.of("v0001"), store.versions("default"));
@@ -158,7 +142,7 @@ class RetrainJobIT {
             "a manual retraining",
             Duration.ofMinutes(10),
             false)) {
-      Run locked = retrain(snapshot1, eval, work);
+      CapturedRun locked = retrain(snapshot1, eval, work);
       assertEquals(Cli.EXIT_LOCKED, locked.exit(), locked.out());
       assertTrue(locked.out().contains("is locked by a manual retraining of "), locked.out());
     }
@@ -173,7 +157,7 @@ class RetrainJobIT {
     Files.delete(run1.resolve(RetrainJob.OUTCOME));
     Files.delete(work.resolve("store/models/default/champion"));
     Files.delete(work.resolve("store/models/default/" + Promotion.HISTORY));
-    Run resumed = retrain(snapshot1, eval, work);
+    CapturedRun resumed = retrain(snapshot1, eval, work);
     assertEquals(Cli.EXIT_OK, resumed.exit(), resumed.out());
     assertEquals(List.of("v0001"), store.versions("default"));
     assertEquals("v0001", store.championVersion("default").orElseThrow());
@@ -186,7 +170,8 @@ class RetrainJobIT {
     tsvPart(data, snapshot2.resolve("part-0002.tsv"), 200, 100);
     Path cachedPart = cacheEntries(work).get(0).resolve("part.json");
     FileTime cachedAt = Files.getLastModifiedTime(cachedPart);
-    Run grown = retrain(snapshot2, eval, work, "--set", "sparknmt.promotion.min-improvement=100");
+    CapturedRun grown =
+        retrain(snapshot2, eval, work, "--set", "sparknmt.promotion.min-improvement=100");
     assertEquals(Cli.EXIT_KEPT, grown.exit(), grown.out());
     JsonNode partCache = corpusReport(work, 1).path("inputs").path("partCache");
     assertEquals(1, partCache.path("reused").asInt(), partCache.toString());
@@ -211,7 +196,7 @@ class RetrainJobIT {
 
     // 6. the same snapshot under another rule (a new configuration, so a new retraining): a
     // challenger that clears the margin replaces the champion; the old champion's bundle stays
-    Run promoted =
+    CapturedRun promoted =
         retrain(snapshot2, eval, work, "--set", "sparknmt.promotion.min-improvement=-100");
     assertEquals(Cli.EXIT_OK, promoted.exit(), promoted.out());
     assertEquals(List.of("v0001", "v0002", "v0003"), store.versions("default"));

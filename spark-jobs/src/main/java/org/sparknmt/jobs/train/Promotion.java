@@ -17,9 +17,6 @@ import org.slf4j.LoggerFactory;
 import org.sparknmt.jobs.BuildInfo;
 import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.decode.ClusterEvaluation;
-import org.sparknmt.jobs.decode.Decoding;
-import org.sparknmt.jobs.decode.ModelSource;
-import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.store.HadoopFiles;
 import org.sparknmt.jobs.store.ModelBundle;
 import org.sparknmt.jobs.store.ModelStore;
@@ -102,15 +99,8 @@ public final class Promotion {
         "sparknmt-promotion",
         "decode the " + evalSet + " set with the champion " + championVersion,
         false);
-    ModelBundle c = champion.get();
     ClusterEvaluation eval =
-        ClusterEvaluation.run(
-            sc,
-            ModelSource.bundle(c.uri()),
-            Decoding.forBundle(settings, c),
-            PrepConfig.from(settings).normalizer(),
-            source,
-            reference);
+        ClusterEvaluation.ofBundle(sc, settings, champion.get(), source, reference);
     double championScore = score(eval.metrics());
     double challengerScore = score(challenger);
     boolean promote = challengerScore > championScore + minImprovement;

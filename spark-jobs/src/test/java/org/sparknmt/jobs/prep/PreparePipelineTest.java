@@ -445,6 +445,19 @@ class PreparePipelineTest {
     return all;
   }
 
+  /** The corpus step on the TSV parts in {@code parts} into {@code dir/out}, with a part cache. */
+  private Run cleanByParts(Path parts, Path cache, String out) {
+    return prepare(
+        "--tsv",
+        parts.toString(),
+        "--out",
+        dir.resolve(out).toString(),
+        "--steps",
+        "corpus",
+        "--set",
+        "sparknmt.data.part-cache=\"" + cache + "\"");
+  }
+
   @Test
   void cleaningByCachedPartsGivesTheSameCorpusAndCleansOnlyNewParts() throws Exception {
     Path parts = Files.createDirectories(dir.resolve("snapshot"));
@@ -473,16 +486,7 @@ class PreparePipelineTest {
             "--steps",
             "corpus");
     assertEquals(0, whole.exit(), whole.err());
-    Run byParts =
-        prepare(
-            "--tsv",
-            parts.toString(),
-            "--out",
-            dir.resolve("parts1").toString(),
-            "--steps",
-            "corpus",
-            "--set",
-            "sparknmt.data.part-cache=\"" + cache + "\"");
+    Run byParts = cleanByParts(parts, cache, "parts1");
     assertEquals(0, byParts.exit(), byParts.err());
     assertEquals(corpusRecords(dir.resolve("whole")), corpusRecords(dir.resolve("parts1")));
     JsonNode cached = JSON.readTree(dir.resolve("parts1/corpus/report.json").toFile());
@@ -494,16 +498,7 @@ class PreparePipelineTest {
         parts.resolve("part-3.tsv"),
         List.of("light and water\tluz y agua"),
         StandardCharsets.UTF_8);
-    Run grown =
-        prepare(
-            "--tsv",
-            parts.toString(),
-            "--out",
-            dir.resolve("parts2").toString(),
-            "--steps",
-            "corpus",
-            "--set",
-            "sparknmt.data.part-cache=\"" + cache + "\"");
+    Run grown = cleanByParts(parts, cache, "parts2");
     assertEquals(0, grown.exit(), grown.err());
     JsonNode report = JSON.readTree(dir.resolve("parts2/corpus/report.json").toFile());
     assertEquals(2, report.path("inputs").path("partCache").path("reused").asInt());
@@ -513,16 +508,7 @@ class PreparePipelineTest {
     // a fourth part with an invalid line: a clear error, no output, the cache keeps its 3 entries
     Files.write(
         parts.resolve("part-4.tsv"), "bad \u00ff\tline\n".getBytes(StandardCharsets.ISO_8859_1));
-    Run bad =
-        prepare(
-            "--tsv",
-            parts.toString(),
-            "--out",
-            dir.resolve("parts3").toString(),
-            "--steps",
-            "corpus",
-            "--set",
-            "sparknmt.data.part-cache=\"" + cache + "\"");
+    Run bad = cleanByParts(parts, cache, "parts3");
     assertEquals(Cli.EXIT_USER_ERROR, bad.exit(), bad.err());
     assertTrue(bad.err().contains("part-4.tsv line 1 is not valid UTF-8"), bad.err());
     assertFalse(Files.exists(dir.resolve("parts3/corpus")), "no output");
