@@ -50,7 +50,7 @@ fire() { # SNAPSHOT EPOCHS
 }
 
 echo "# $(date -u +%FT%TZ) retraining drill, conf/bible.conf, local[2], OMP_NUM_THREADS=1" \
-  "OMP_WAIT_POLICY=PASSIVE; $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
+  "OMP_WAIT_POLICY=PASSIVE; $(nproc --all) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
   "$(java -version 2>&1 | head -1); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 fire snapshot-1 "$EPOCHS_FIRST" 1
 fire snapshot-1 "$EPOCHS_FIRST" 2
