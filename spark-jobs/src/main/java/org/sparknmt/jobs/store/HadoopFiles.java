@@ -95,12 +95,44 @@ public final class HadoopFiles {
   }
 
   /**
-   * Renames the finished file {@code temp} to {@code target}, replacing it if present. On HDFS
-   * {@link Options.Rename#OVERWRITE} is one atomic NameNode operation, so readers see the old or
-   * the new file, never none; on the local file system it is a delete followed by a rename.
+   * Renames the finished file {@code temp} to {@code target}, replacing it if present, so that
+   * readers see the old or the new file: on HDFS {@link Options.Rename#OVERWRITE} is one atomic
+   * NameNode operation; on the local file system an atomic {@code rename(2)}. Elsewhere (where an
+   * overwriting rename is a delete followed by a rename) the old file is first moved aside and put
+   * back if the rename fails, so a failure never loses it; a reader may miss the file for the
+   * moment between the two renames.
    */
   public static void replace(Configuration conf, Path temp, Path target) throws IOException {
-    FileContext.getFileContext(temp.toUri(), conf).rename(temp, target, Options.Rename.OVERWRITE);
+    FileContext fc = FileContext.getFileContext(temp.toUri(), conf);
+    String scheme = fc.makeQualified(temp).toUri().getScheme();
+    if ("hdfs".equals(scheme)) {
+      fc.rename(temp, target, Options.Rename.OVERWRITE);
+      return;
+    }
+    if ("file".equals(scheme)) {
+      java.nio.file.Files.move(
+          java.nio.file.Path.of(fc.makeQualified(temp).toUri()),
+          java.nio.file.Path.of(fc.makeQualified(target).toUri()),
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      return;
+    }
+    Path aside = tempSibling(target);
+    boolean existed = fc.util().exists(target);
+    if (existed) {
+      fc.rename(target, aside, Options.Rename.NONE);
+    }
+    try {
+      fc.rename(temp, target, Options.Rename.NONE);
+    } catch (IOException e) {
+      if (existed) {
+        fc.rename(aside, target, Options.Rename.NONE);
+      }
+      throw e;
+    }
+    if (existed) {
+      fc.delete(aside, false);
+    }
   }
 
   /** Writes {@code text} to a temporary sibling and {@link #replace}s {@code target} with it. */

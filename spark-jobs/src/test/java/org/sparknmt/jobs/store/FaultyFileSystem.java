@@ -1,0 +1,141 @@
+package org.sparknmt.jobs.store;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.DelegateToFileSystem;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.apache.hadoop.fs.permission.FsPermission;
+import org.apache.hadoop.util.Progressable;
+
+/**
+ * The local file system under the scheme {@code faulty://}, failing on request: the n-th {@code
+ * create} or {@code rename} from now, or every write once a number of bytes has been written (a
+ * full disk). {@link #configure} registers it for {@link org.apache.hadoop.fs.FileSystem} and
+ * {@link org.apache.hadoop.fs.FileContext}; {@link #reset} clears the faults.
+ */
+public final class FaultyFileSystem extends RawLocalFileSystem {
+  private static final AtomicInteger createsUntilFailure = new AtomicInteger(-1);
+  private static final AtomicInteger renamesUntilFailure = new AtomicInteger(-1);
+  private static final AtomicLong bytesUntilFull = new AtomicLong(-1);
+
+  /** A configuration that maps {@code faulty://} to this file system (uncached). */
+  public static Configuration configure(Configuration conf) {
+    conf.set("fs.faulty.impl", FaultyFileSystem.class.getName());
+    conf.setBoolean("fs.faulty.impl.disable.cache", true);
+    conf.set("fs.AbstractFileSystem.faulty.impl", Context.class.getName());
+    return conf;
+  }
+
+  /** {@code faulty://} + the absolute local path. */
+  public static URI uri(java.nio.file.Path local) {
+    return URI.create("faulty://" + local.toAbsolutePath().toUri().getPath());
+  }
+
+  public static void reset() {
+    createsUntilFailure.set(-1);
+    renamesUntilFailure.set(-1);
+    bytesUntilFull.set(-1);
+  }
+
+  /** The n-th {@code create} from now (1 = the next) throws. */
+  public static void failCreate(int n) {
+    createsUntilFailure.set(n);
+  }
+
+  /** The n-th {@code rename} from now (1 = the next) throws. */
+  public static void failRename(int n) {
+    renamesUntilFailure.set(n);
+  }
+
+  /** Writes fail with "No space left on device" once {@code bytes} more bytes were written. */
+  public static void diskFullAfter(long bytes) {
+    bytesUntilFull.set(bytes);
+  }
+
+  private static void countDown(AtomicInteger counter, String op, Path path) throws IOException {
+    if (counter.get() > 0 && counter.decrementAndGet() == 0) {
+      throw new IOException("injected fault: " + op + " " + path);
+    }
+  }
+
+  @Override
+  public URI getUri() {
+    return URI.create("faulty:///");
+  }
+
+  @Override
+  public String getScheme() {
+    return "faulty";
+  }
+
+  @Override
+  public FSDataOutputStream create(
+      Path f,
+      FsPermission permission,
+      boolean overwrite,
+      int bufferSize,
+      short replication,
+      long blockSize,
+      Progressable progress)
+      throws IOException {
+    countDown(createsUntilFailure, "create", f);
+    FSDataOutputStream out =
+        super.create(f, permission, overwrite, bufferSize, replication, blockSize, progress);
+    return new FSDataOutputStream(new Filling(out), null);
+  }
+
+  @Override
+  public FSDataOutputStream create(
+      Path f, boolean overwrite, int bufferSize, short replication, long blockSize, Progressable p)
+      throws IOException {
+    return create(
+        f, FsPermission.getFileDefault(), overwrite, bufferSize, replication, blockSize, p);
+  }
+
+  @Override
+  public boolean rename(Path src, Path dst) throws IOException {
+    countDown(renamesUntilFailure, "rename", src);
+    return super.rename(src, dst);
+  }
+
+  /** Counts written bytes against the space left. */
+  private static final class Filling extends FilterOutputStream {
+    Filling(OutputStream out) {
+      super(out);
+    }
+
+    private void take(long n) throws IOException {
+      if (bytesUntilFull.get() >= 0 && bytesUntilFull.addAndGet(-n) < 0) {
+        bytesUntilFull.set(0);
+        throw new IOException("No space left on device (injected)");
+      }
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      take(1);
+      out.write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      take(len);
+      out.write(b, off, len);
+    }
+  }
+
+  /** The {@link org.apache.hadoop.fs.AbstractFileSystem} for {@code FileContext} (renames). */
+  public static final class Context extends DelegateToFileSystem {
+    public Context(URI uri, Configuration conf) throws IOException, URISyntaxException {
+      super(uri, new FaultyFileSystem(), conf, "faulty", false);
+    }
+  }
+}
