@@ -81,6 +81,19 @@ class PipelineJobIT {
         reshaped.out().contains("changed: sparknmt.train.model.d-model (16 -> 32)"),
         reshaped.out());
     assertEquals(List.of(bundle.version()), store.versions("default"));
+
+    // the same with the data prepared again from other text (a vocabulary of the same size, other
+    // merges): refused, the checkpoint's embeddings belong to the old token ids
+    for (String step : List.of("corpus", "bpe", "shards")) {
+      org.apache.commons.io.FileUtils.deleteDirectory(work.resolve("data").resolve(step).toFile());
+    }
+    TrainingPipelineIT.slice(data, corpus, "train", 240, 240);
+    CapturedRun reencoded = pipeline(corpus, work);
+    assertEquals(Cli.EXIT_USER_ERROR, reencoded.exit(), reencoded.out());
+    assertTrue(
+        reencoded.out().contains("started on shards encoded with another BPE model"),
+        reencoded.out());
+    assertEquals(List.of(bundle.version()), store.versions("default"));
   }
 
   /** sparknmt.data.output, when set, is where PipelineJob prepares the data and trains from. */

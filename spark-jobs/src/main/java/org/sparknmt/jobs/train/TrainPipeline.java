@@ -46,6 +46,9 @@ public final class TrainPipeline {
   /** The model configuration a run started with, compared on every resume. */
   static final String MODEL_CONFIG = "model-config.json";
 
+  /** The SHA-256 of the BPE model the run's shards were encoded with, compared on every resume. */
+  static final String BPE_SHA256 = "bpe.sha256";
+
   private final Settings settings;
   private final URI shardsUri;
   private final URI runUri;
@@ -168,6 +171,7 @@ public final class TrainPipeline {
     Optional<Checkpoint.Restored> resume = checkpoints.restoreLatest();
     if (resume.isPresent()) {
       requireSameModel(modelConfig, hadoop);
+      requireSameBpe(bpe, hadoop);
       model = resume.get().model();
       state = resume.get().state();
       int dropped = report.dropAfter(state.iteration());
@@ -202,6 +206,7 @@ public final class TrainPipeline {
 
     if (resume.isEmpty()) {
       RunFiles.write(runUri, MODEL_CONFIG, modelConfig.toJson(), hadoop);
+      RunFiles.write(runUri, BPE_SHA256, bpe.sha256(), hadoop);
     }
     Decoding translators = Decoding.factory(settings, modelConfig, bpe);
     Validator validator =
@@ -324,6 +329,26 @@ public final class TrainPipeline {
               + ": it was started with another model configuration; changed: "
               + String.join(", ", changed)
               + " (restore those settings, or train into a new --run directory)");
+    }
+  }
+
+  /**
+   * Refuses to resume a run on shards encoded with another BPE model than the one it started with:
+   * the checkpoint's embeddings would be read against other token ids, silently.
+   */
+  private void requireSameBpe(BpeModel bpe, Configuration hadoop) {
+    Optional<String> started = RunFiles.read(runUri, BPE_SHA256, hadoop);
+    if (started.isPresent() && !started.get().equals(bpe.sha256())) {
+      throw new org.sparknmt.jobs.UserError(
+          "cannot resume "
+              + runUri
+              + ": it was started on shards encoded with another BPE model (sha256 "
+              + started.get()
+              + "), these shards ("
+              + shardsUri
+              + ") have "
+              + bpe.sha256()
+              + " (use the shards the run started with, or train into a new --run directory)");
     }
   }
 
