@@ -72,6 +72,51 @@ class PipelineJobIT {
     assertEquals(List.of(bundle.version()), store.versions("default"));
     assertTrue(second.out().contains(test), second.out());
 
+    // a damaged training batch stops a new training run before it starts, naming the file
+    Path batch;
+    try (var files = Files.list(work.resolve("data/shards/train"))) {
+      batch =
+          files
+              .filter(p -> p.getFileName().toString().startsWith("batch-"))
+              .sorted()
+              .toList()
+              .get(3);
+    }
+    byte[] bytes = Files.readAllBytes(batch);
+    bytes[bytes.length / 2] ^= 1;
+    Files.write(batch, bytes);
+    List<String> trainJob =
+        List.of(
+            "--shards", work.resolve("data/shards").toString(),
+            "--run", work.resolve("run-2").toString(),
+            "--models", work.toString(),
+            "--name", "second",
+            "--set", "sparknmt.spark.master=\"local[2]\"");
+    CapturedRun damaged = CapturedRun.of(new TrainJob(), trainJob);
+    assertEquals(Cli.EXIT_USER_ERROR, damaged.exit(), damaged.out());
+    assertTrue(damaged.out().contains("damaged shards: 1 of "), damaged.out());
+    // the local file system's .crc checksums catch the flipped bit before the SHA-256 does
+    assertTrue(damaged.out().contains(batch.getFileName() + " fails its file"), damaged.out());
+    assertFalse(Files.exists(work.resolve("run-2")), "nothing written");
+    // without the .crc file (a file system without checksums of its own) the SHA-256 finds it;
+    // a missing batch is named too
+    Path crc = batch.resolveSibling("." + batch.getFileName() + ".crc");
+    byte[] crcBytes = Files.readAllBytes(crc);
+    Files.delete(crc);
+    Path missing = batch.resolveSibling("batch-00000000.bin");
+    Path aside = work.resolve("aside.bin");
+    Files.move(missing, aside);
+    CapturedRun damagedTwice = CapturedRun.of(new TrainJob(), trainJob);
+    assertEquals(Cli.EXIT_USER_ERROR, damagedTwice.exit(), damagedTwice.out());
+    assertTrue(damagedTwice.out().contains("damaged shards: 2 of "), damagedTwice.out());
+    assertTrue(
+        damagedTwice.out().contains(batch.getFileName() + " has sha256 "), damagedTwice.out());
+    assertTrue(damagedTwice.out().contains("batch-00000000.bin is missing"), damagedTwice.out());
+    Files.move(aside, missing);
+    bytes[bytes.length / 2] ^= 1;
+    Files.write(batch, bytes);
+    Files.write(crc, crcBytes);
+
     // a run killed after its last checkpoint, resumed with another model shape: refused, naming
     // the keys, instead of the checkpoint silently winning over the settings
     Files.delete(work.resolve("run/bundle.txt"));

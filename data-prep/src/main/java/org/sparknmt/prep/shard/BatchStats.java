@@ -17,6 +17,7 @@ public final class BatchStats implements Serializable {
   private int targetLength;
   private long sourceTokens;
   private long targetTokens;
+  private String sha256 = "";
 
   public BatchStats(
       int bucket,
@@ -46,6 +47,19 @@ public final class BatchStats implements Serializable {
       tt += p.targetLength();
     }
     return new BatchStats(bucketing.bucket(s), pairs.size(), s, t, st, tt);
+  }
+
+  /** These stats with the SHA-256 (hex) of the written batch file. */
+  public BatchStats withSha256(String hex) {
+    BatchStats b =
+        new BatchStats(bucket, pairs, sourceLength, targetLength, sourceTokens, targetTokens);
+    b.sha256 = hex;
+    return b;
+  }
+
+  /** SHA-256 (hex) of the batch file as written, "" if not known. */
+  public String sha256() {
+    return sha256;
   }
 
   /** Bucket of the batch (the bucket of its longest source). */

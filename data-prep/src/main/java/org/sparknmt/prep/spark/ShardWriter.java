@@ -3,9 +3,12 @@ package org.sparknmt.prep.spark;
 import java.io.BufferedOutputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -112,11 +115,14 @@ public final class ShardWriter {
                   int file = perm == null ? g._1 : perm[g._1];
                   Path path = new Path(dir, fileName(file));
                   FileSystem fs = path.getFileSystem(conf.get());
+                  MessageDigest sha = MessageDigest.getInstance("SHA-256");
                   try (OutputStream out =
-                      new BufferedOutputStream(fs.create(path, true), 1 << 16)) {
+                      new BufferedOutputStream(
+                          new DigestOutputStream(fs.create(path, true), sha), 1 << 16)) {
                     BatchBuilder.build(batch).save(out);
                   }
-                  return new Tuple2<>(file, BatchStats.of(batch, bucketing));
+                  String hex = HexFormat.of().formatHex(sha.digest());
+                  return new Tuple2<>(file, BatchStats.of(batch, bucketing).withSha256(hex));
                 })
             .collect();
     starts.destroy();

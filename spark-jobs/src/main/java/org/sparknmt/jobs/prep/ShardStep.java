@@ -35,7 +35,8 @@ import org.sparknmt.prep.spark.ShardWriter;
  *                            pairs as fit batch-tokens (padding included), or exactly
  *                            batch-size-per-worker pairs when batch-tokens = 0; batch order
  *                            shuffled by seed
- * train/index.tsv            one row per batch file: pairs, padded lengths, real token counts
+ * train/index.tsv            one row per batch file: pairs, padded lengths, real token counts,
+ *                            SHA-256 of the file (checked before training)
  * dev/, test/                same layout in length order (last batch may be partial), plus
  *                            source.txt, reference.txt, lines.txt (normalised text, line order)
  * bpe/                       copy of the BPE model files
@@ -286,7 +287,8 @@ final class ShardStep {
    */
   static String batchIndex(List<BatchStats> stats) {
     StringBuilder sb =
-        new StringBuilder("file\tpairs\tsourceLength\ttargetLength\tsourceTokens\ttargetTokens\n");
+        new StringBuilder(
+            "file\tpairs\tsourceLength\ttargetLength\tsourceTokens\ttargetTokens\tsha256\n");
     for (int i = 0; i < stats.size(); i++) {
       BatchStats b = stats.get(i);
       sb.append(ShardWriter.fileName(i))
@@ -300,6 +302,8 @@ final class ShardStep {
           .append(b.sourceTokens())
           .append('\t')
           .append(b.targetTokens())
+          .append('\t')
+          .append(b.sha256())
           .append('\n');
     }
     return sb.toString();

@@ -29,6 +29,8 @@ import org.sparknmt.prep.spark.ShardWriter;
  * order).
  */
 public final class ShardSet {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ShardSet.class);
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path dir;
@@ -148,6 +150,94 @@ public final class ShardSet {
       }
     }
     return work;
+  }
+
+  /**
+   * Checks every batch file of {@code set} against the SHA-256 its index recorded when it was
+   * written, on the executors (each file is read once), so that a damaged or missing batch stops
+   * the job before training instead of when it is reached, possibly hours in. Shards written before
+   * the index had checksums are not checked (logged).
+   *
+   * @throws UserError naming the damaged and missing files
+   */
+  public void verifyBatches(org.apache.spark.api.java.JavaSparkContext sc, String set) {
+    Map<String, String> sums = indexColumn(set, 6);
+    if (sums.isEmpty() || sums.containsValue("")) {
+      LOG.warn(
+          "{}/{} has no batch checksums (written by an older version): not verified", dir, set);
+      return;
+    }
+    long start = System.nanoTime();
+    org.sparknmt.prep.spark.HadoopConf conf =
+        new org.sparknmt.prep.spark.HadoopConf(sc.hadoopConfiguration());
+    List<Map.Entry<String, String>> files = new java.util.ArrayList<>(sums.entrySet());
+    int slices = Math.max(1, Math.min(files.size(), sc.defaultParallelism() * 4));
+    List<String> problems =
+        sc.parallelize(
+                files.stream().map(e -> new scala.Tuple2<>(e.getKey(), e.getValue())).toList(),
+                slices)
+            .flatMap(
+                f -> {
+                  Path p = new Path(f._1());
+                  FileSystem fs = p.getFileSystem(conf.get());
+                  if (!fs.exists(p)) {
+                    return List.of(p.getName() + " is missing").iterator();
+                  }
+                  String actual;
+                  try (java.io.InputStream in = fs.open(p)) {
+                    actual = org.sparknmt.jobs.store.Manifest.sha256(in);
+                  } catch (org.apache.hadoop.fs.ChecksumException e) {
+                    // the file system's own block checksums caught it first (HDFS, local .crc)
+                    return List.of(p.getName() + " fails its file system checksum").iterator();
+                  }
+                  return actual.equals(f._2())
+                      ? java.util.Collections.<String>emptyIterator()
+                      : List.of(
+                              p.getName() + " has sha256 " + actual + ", the index says " + f._2())
+                          .iterator();
+                })
+            .collect();
+    if (!problems.isEmpty()) {
+      List<String> shown = problems.stream().sorted().limit(10).toList();
+      throw new UserError(
+          "damaged shards: "
+              + problems.size()
+              + " of "
+              + files.size()
+              + " batch files in "
+              + new Path(dir, set)
+              + " do not match "
+              + ShardWriter.INDEX_FILE
+              + ": "
+              + String.join("; ", shown)
+              + (problems.size() > shown.size() ? "; …" : "")
+              + " (prepare the shards again: the shard step with sparknmt.data.overwrite = true)");
+    }
+    LOG.info(
+        "verified {} batch files of {}/{} in {} ms",
+        files.size(),
+        dir,
+        set,
+        (System.nanoTime() - start) / 1_000_000);
+  }
+
+  /** Column {@code column} of {@code set/index.tsv} by batch URI; empty without an index. */
+  private Map<String, String> indexColumn(String set, int column) {
+    Path setDir = new Path(dir, set);
+    try {
+      if (!fs.exists(new Path(setDir, ShardWriter.INDEX_FILE))) {
+        return Map.of();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    List<String> rows = lines(readText(set + "/" + ShardWriter.INDEX_FILE));
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String row : rows.subList(1, rows.size())) {
+      String[] f = row.split("\t", -1);
+      out.put(new Path(setDir, f[0]).toString(), f.length > column ? f[column] : "");
+    }
+    return out;
   }
 
   /** Mean real target tokens per training batch (for tokens/s). */

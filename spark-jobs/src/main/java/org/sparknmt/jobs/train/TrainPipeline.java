@@ -158,6 +158,10 @@ public final class TrainPipeline {
       return bundle;
     }
 
+    if (ts.verifyShards()) { // before anything is written into the run directory
+      sc.setJobGroup("sparknmt-verify", "check the training batches' checksums", false);
+      shards.verifyBatches(sc, "train");
+    }
     ModelConfig modelConfig =
         warmStart == null
             ? ModelSettings.from(settings, bpe.vocabulary().size())

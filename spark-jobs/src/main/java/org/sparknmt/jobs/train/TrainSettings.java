@@ -23,7 +23,8 @@ public record TrainSettings(
     String earlyStoppingMetric,
     int patience,
     int averageLast,
-    String averageCheckpoints) {
+    String averageCheckpoints,
+    boolean verifyShards) {
 
   public static final String DEV_BLEU = "dev-bleu";
   public static final String DEV_LOSS = "dev-loss";
@@ -52,7 +53,8 @@ public record TrainSettings(
         s.choice(p + "early-stopping-metric", DEV_BLEU, DEV_LOSS),
         s.integer(p + "patience", 0, 1000),
         s.integer(p + "average-last", 1, 100),
-        s.choice(p + "average-checkpoints", AVERAGE_LAST_WRITTEN, AVERAGE_EPOCH_ENDS));
+        s.choice(p + "average-checkpoints", AVERAGE_LAST_WRITTEN, AVERAGE_EPOCH_ENDS),
+        s.bool(p + "verify-shards"));
   }
 
   /**

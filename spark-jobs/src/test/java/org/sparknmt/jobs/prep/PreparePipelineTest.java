@@ -201,6 +201,9 @@ class PreparePipelineTest {
       padded += mds.getFeatures(0).length() + mds.getFeatures(1).length();
       String[] row = index.get(i + 1).split("\t");
       assertEquals(file.getFileName().toString(), row[0]);
+      try (var in = Files.newInputStream(file)) {
+        assertEquals(org.sparknmt.jobs.store.Manifest.sha256(in), row[6], "checksum of " + file);
+      }
       assertEquals(mds.getFeatures(0).size(1), Long.parseLong(row[2]));
       assertEquals(mds.getFeatures(1).size(1), Long.parseLong(row[3]));
       assertEquals(mds.getLabelsMaskArray(0).sumNumber().longValue(), Long.parseLong(row[5]));
