@@ -21,6 +21,18 @@ public final class Sessions {
     return SparkSession.builder().config(sparkConf(settings, appName)).getOrCreate();
   }
 
+  /** {@code sparknmt.storage.umask}, checked: three or four octal digits. */
+  static String umask(Settings settings) {
+    String umask = settings.string("sparknmt.storage.umask");
+    if (!umask.matches("[0-7]{3,4}")) {
+      throw new UserError(
+          "configuration key 'sparknmt.storage.umask' = '"
+              + umask
+              + "': allowed an octal umask such as 027 (directories 0750, files 0640)");
+    }
+    return umask;
+  }
+
   static SparkConf sparkConf(Settings settings, String appName) {
     SparkConf conf = new SparkConf(); // picks up spark.* system properties set by spark-submit
     if (!conf.contains("spark.master")) {
@@ -48,6 +60,8 @@ public final class Sessions {
     conf.set(
         "spark.executor.extraJavaOptions",
         (userExecutorOpts + " " + BuildInfo.javaOptions() + " " + nd4jMemory).trim());
+
+    conf.setIfMissing("spark.hadoop.fs.permissions.umask-mode", umask(settings));
 
     Config extra = settings.raw().getConfig("sparknmt.spark.conf");
     for (Map.Entry<String, com.typesafe.config.ConfigValue> e : extra.entrySet()) {

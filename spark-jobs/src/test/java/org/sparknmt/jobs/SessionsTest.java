@@ -30,4 +30,20 @@ class SessionsTest {
       System.clearProperty("spark.executorEnv.OMP_WAIT_POLICY");
     }
   }
+
+  @Test
+  void whatJobsWriteIsNotReadableByOthersByDefault() {
+    assertEquals(
+        "027",
+        Sessions.sparkConf(Settings.defaults(), "test")
+            .get("spark.hadoop.fs.permissions.umask-mode"));
+    Settings bad =
+        Settings.load(
+            new org.sparknmt.jobs.config.ConfigOptions(
+                java.util.List.of(), java.util.List.of("sparknmt.storage.umask=\"rwx\"")));
+    UserError e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            UserError.class, () -> Sessions.sparkConf(bad, "test"));
+    assertTrue(e.getMessage().contains("sparknmt.storage.umask"), e.getMessage());
+  }
 }

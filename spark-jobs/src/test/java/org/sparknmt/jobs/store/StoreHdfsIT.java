@@ -48,6 +48,40 @@ class StoreHdfsIT {
     }
   }
 
+  /**
+   * With the default umask (sparknmt.storage.umask = 027, passed to Hadoop as
+   * fs.permissions.umask-mode) a bundle's directories are 0750 and its files 0640 on HDFS with
+   * permissions on, and another user cannot read the model.
+   */
+  @Test
+  void bundlesAreWrittenWithTheConfiguredPermissions() throws Exception {
+    Configuration restricted = new Configuration(conf);
+    restricted.set("fs.permissions.umask-mode", "027");
+    restricted.setBoolean("fs.hdfs.impl.disable.cache", true); // a file system with this umask
+    ModelStore store = ModelStore.at(URI.create(fs.getUri() + "/restricted"), restricted);
+    ModelBundle bundle = ModelStoreTest.complete(store.writer("private"), graph).commit();
+    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(bundle.uri());
+    org.apache.hadoop.fs.Path model = new org.apache.hadoop.fs.Path(dir, ModelBundle.MODEL);
+    assertEquals("rwxr-x---", fs.getFileStatus(dir).getPermission().toString());
+    assertEquals("rw-r-----", fs.getFileStatus(model).getPermission().toString());
+    org.apache.hadoop.security.UserGroupInformation other =
+        org.apache.hadoop.security.UserGroupInformation.createUserForTesting(
+            "mallory", new String[] {"outsiders"});
+    org.apache.hadoop.security.AccessControlException denied =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            org.apache.hadoop.security.AccessControlException.class,
+            () ->
+                other.doAs(
+                    (java.security.PrivilegedExceptionAction<Object>)
+                        () -> {
+                          try (FileSystem theirs = FileSystem.newInstance(fs.getUri(), conf)) {
+                            theirs.open(model).close();
+                          }
+                          return null;
+                        }));
+    assertTrue(denied.getMessage().contains("mallory"), denied.getMessage());
+  }
+
   @Test
   void bundlesOnHdfsVerifyAreImmutableAndTheChampionSwitches() throws IOException {
     ModelStore store = ModelStore.at(root, conf);
