@@ -103,7 +103,7 @@ public final class Promotion {
         ClusterEvaluation.ofBundle(sc, settings, champion.get(), source, reference);
     double championScore = score(eval.metrics());
     double challengerScore = score(challenger);
-    boolean promote = challengerScore > championScore + minImprovement;
+    boolean promote = beats(challengerScore, championScore, minImprovement);
     String reason =
         String.format(
             "challenger %s %.2f %s champion %s %.2f + min-improvement %.2f",
@@ -115,6 +115,15 @@ public final class Promotion {
             minImprovement);
     return decision(
         name, championVersion, challengerScore, championScore, promote, reason, context);
+  }
+
+  /**
+   * The rule: strictly more than the champion's score plus the margin. A challenger that merely
+   * equals the champion (e.g. trained for no step from it) is not promoted; a missing score never
+   * wins.
+   */
+  static boolean beats(double challenger, double champion, double minImprovement) {
+    return challenger > champion + minImprovement;
   }
 
   private double score(Map<String, Object> metrics) {
