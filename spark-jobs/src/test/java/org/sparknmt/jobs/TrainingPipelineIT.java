@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -148,16 +149,18 @@ class TrainingPipelineIT {
     return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
   }
 
-  private SparkJob.ClientRun train(String run, int epochs) throws IOException {
-    return cluster.submitClient(
-        job(
-            TrainJob.class,
-            args(
+  private SparkJob.ClientRun train(String run, int epochs, String... extra) throws IOException {
+    List<String> a =
+        new ArrayList<>(
+            List.of(
                 "--shards", cluster.hdfsUri() + "/it/data/shards",
                 "--run", cluster.hdfsUri() + run,
                 "--models", cluster.hdfsUri() + "/it/models",
                 "--name", run.substring(run.lastIndexOf('/') + 1),
-                "--set", "sparknmt.train.epochs=" + epochs)));
+                "--set", "sparknmt.train.epochs=" + epochs));
+    List<String> all = new ArrayList<>(List.of(args(a.toArray(String[]::new))));
+    all.addAll(List.of(extra)); // after TINY: the last --set of a key wins
+    return cluster.submitClient(job(TrainJob.class, all.toArray(String[]::new)));
   }
 
   private static List<JsonNode> metrics(String run) throws IOException {
@@ -282,6 +285,72 @@ class TrainingPipelineIT {
     JsonNode lastTrain =
         metrics(run).stream().filter(m -> m.has("loss")).reduce((a, b) -> b).orElseThrow();
     assertEquals(3, lastTrain.get("epoch").asInt(), lastTrain.toString());
+  }
+
+  /**
+   * An executor JVM killed mid-training: Spark's standalone worker starts a new one, the lost tasks
+   * of the averaging round run again from the round's broadcast parameters, and the run finishes
+   * with a verified bundle; the driver's log says which executor was lost.
+   */
+  @Test
+  void anExecutorKilledMidTrainingIsReplacedAndTheRunFinishes() throws Exception {
+    String run = "/it/runs/executor-lost";
+    org.apache.hadoop.fs.Path checkpoints = new org.apache.hadoop.fs.Path(run + "/checkpoints");
+    CompletableFuture<SparkJob.ClientRun> training =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return train(run, 3, "--set", "sparknmt.train.averaging-frequency=10");
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
+    while (!training.isDone() && System.nanoTime() < deadline && !hasCheckpoint(checkpoints)) {
+      Thread.sleep(200);
+    }
+    assertTrue(hasCheckpoint(checkpoints), "training did not get going");
+    // wait until the driver has handed out a task of a new averaging round: then kill
+    Path driverLog;
+    try (Stream<Path> logs = Files.list(cluster.workDir().resolve("logs"))) {
+      driverLog =
+          logs.filter(p -> p.getFileName().toString().startsWith("submit-TrainJob-client-"))
+              .max(java.util.Comparator.comparingLong(p -> p.toFile().lastModified()))
+              .orElseThrow();
+    }
+    long started = Files.readString(driverLog).split("Starting task", -1).length;
+    while (System.nanoTime() < deadline
+        && Files.readString(driverLog).split("Starting task", -1).length == started) {
+      Thread.sleep(50);
+    }
+    List<ProcessHandle> executors =
+        ProcessHandle.current()
+            .descendants()
+            .filter(
+                p ->
+                    p.info()
+                        .commandLine()
+                        .orElse("")
+                        .contains("org.apache.spark.executor.CoarseGrainedExecutorBackend"))
+            .toList();
+    assertEquals(WORKERS, executors.size(), "one executor per worker");
+    executors.get(0).destroyForcibly();
+
+    SparkJob.ClientRun finished = training.get();
+    String out = finished.output();
+    assertEquals(0, finished.exitCode(), () -> "see " + finished.log() + "\n" + tail(out));
+    String log = Files.readString(driverLog);
+    assertTrue(log.contains("Lost executor"), () -> "the loss is not in " + driverLog);
+    // a task that ran on it failed and ran again (a retry, not a silent loss); whether one was
+    // running at the kill depends on timing (rounds of 10 batches make it likely)
+    if (log.contains("ExecutorLostFailure")) {
+      assertTrue(
+          java.util.regex.Pattern.compile("Starting task \\d+\\.1 ").matcher(log).find(),
+          () -> "a task was lost and not retried: " + driverLog);
+    }
+    ModelStore store = ModelStore.at(URI.create(cluster.hdfsUri() + "/it/models"), hdfs.getConf());
+    assertEquals(List.of("v0001"), store.versions("executor-lost"));
+    store.open("executor-lost", "v0001"); // verifies every checksum
   }
 
   private SparkJob.ClientRun retrain() {
