@@ -253,21 +253,7 @@ class TrainingPipelineIT {
   @Test
   void aKilledRunResumesFromItsLastCheckpoint() throws Exception {
     String run = "/it/runs/resume";
-    org.apache.hadoop.fs.Path checkpoints = new org.apache.hadoop.fs.Path(run + "/checkpoints");
-    CompletableFuture<SparkJob.ClientRun> first =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return train(run, 4);
-              } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
-    long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
-    while (!first.isDone() && System.nanoTime() < deadline && !hasCheckpoint(checkpoints)) {
-      Thread.sleep(500);
-    }
-    assertTrue(hasCheckpoint(checkpoints), "no checkpoint appeared before the first attempt ended");
+    CompletableFuture<SparkJob.ClientRun> first = trainUntilACheckpoint(run, 4);
     // kill the driver (the SparkSubmit JVM of this run) the hard way
     ProcessHandle.current()
         .descendants()
@@ -295,21 +281,9 @@ class TrainingPipelineIT {
   @Test
   void anExecutorKilledMidTrainingIsReplacedAndTheRunFinishes() throws Exception {
     String run = "/it/runs/executor-lost";
-    org.apache.hadoop.fs.Path checkpoints = new org.apache.hadoop.fs.Path(run + "/checkpoints");
     CompletableFuture<SparkJob.ClientRun> training =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return train(run, 3, "--set", "sparknmt.train.averaging-frequency=10");
-              } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
-    long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
-    while (!training.isDone() && System.nanoTime() < deadline && !hasCheckpoint(checkpoints)) {
-      Thread.sleep(200);
-    }
-    assertTrue(hasCheckpoint(checkpoints), "training did not get going");
+        trainUntilACheckpoint(run, 3, "--set", "sparknmt.train.averaging-frequency=10");
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
     // wait until the driver has handed out a task of a new averaging round: then kill
     Path driverLog;
     try (Stream<Path> logs = Files.list(cluster.workDir().resolve("logs"))) {
@@ -413,6 +387,27 @@ class TrainingPipelineIT {
     SparkJob.ClientRun again = retrain();
     assertEquals(Cli.EXIT_NOTHING_TO_DO, again.exitCode(), () -> tail(again.output()));
     assertEquals(List.of("v0001"), store.versions("retrained"));
+  }
+
+  /** Starts a TrainJob in the background and returns once its first checkpoint exists. */
+  private CompletableFuture<SparkJob.ClientRun> trainUntilACheckpoint(
+      String run, int epochs, String... extra) throws IOException, InterruptedException {
+    org.apache.hadoop.fs.Path checkpoints = new org.apache.hadoop.fs.Path(run + "/checkpoints");
+    CompletableFuture<SparkJob.ClientRun> training =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return train(run, epochs, extra);
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
+    while (!training.isDone() && System.nanoTime() < deadline && !hasCheckpoint(checkpoints)) {
+      Thread.sleep(200);
+    }
+    assertTrue(hasCheckpoint(checkpoints), "no checkpoint appeared: the run did not get going");
+    return training;
   }
 
   private static boolean hasCheckpoint(org.apache.hadoop.fs.Path dir) throws IOException {
