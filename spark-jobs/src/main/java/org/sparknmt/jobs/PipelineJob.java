@@ -68,10 +68,6 @@ public final class PipelineJob implements Callable<Integer> {
     Cli.main(new PipelineJob(), args);
   }
 
-  private String child(String rel) {
-    return new Path(new Path(work), rel).toString();
-  }
-
   @Override
   public Integer call() throws Exception {
     List<String> overrides = new ArrayList<>(conf.overrides());
@@ -82,21 +78,21 @@ public final class PipelineJob implements Callable<Integer> {
     overrides.add("sparknmt.data.test.source=\"" + testSource + "\"");
     overrides.add("sparknmt.data.test.target=\"" + testTarget + "\"");
     // the prepared data goes to sparknmt.data.output if the user set it, else to WORK/data
-    String configuredOutput = Settings.load(conf).string("sparknmt.data.output");
-    String data = configuredOutput.isBlank() ? child("data") : configuredOutput;
-    overrides.add("sparknmt.data.output=" + com.typesafe.config.ConfigUtil.quoteString(data));
+    WorkDirectory dir =
+        WorkDirectory.at(work).withData(Settings.load(conf).string("sparknmt.data.output"));
+    overrides.add(
+        "sparknmt.data.output="
+            + com.typesafe.config.ConfigUtil.quoteString(dir.data().toString()));
     Settings settings = Settings.load(new ConfigOptions(conf.files(), overrides));
     PrepConfig.from(settings); // every setting is checked before Spark starts
     TrainPipeline.checkSettings(settings);
     try (SparkSession spark = Sessions.create(settings, "pipeline")) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      URI shards = new Path(data, "shards").toUri();
+      URI shards = dir.shards();
       // steps finished by an earlier run are reused (each step's output appears whole or not)
       new PreparePipeline(PrepConfig.from(settings)).runMissing(spark, null);
-      URI models = work; // bundles go to WORK/models/NAME/vNNNN
       ModelBundle bundle =
-          new TrainPipeline(settings, shards, new Path(child("run")).toUri(), models, name)
-              .run(spark);
+          new TrainPipeline(settings, shards, dir.run(), dir.models(), name).run(spark);
       // the bundle's test metrics and hypotheses: the test set is decoded once, by training
       JsonNode test = bundle.metrics().path("test");
       List<String> testSources = sc.textFile(shards + "/test/source.txt").take(samples);
@@ -122,7 +118,7 @@ public final class PipelineJob implements Callable<Integer> {
                       .append(" (")
                       .append(d.path("reason").asText())
                       .append(")\n"));
-      out.append("training report: ").append(child("run/report/index.html")).append('\n');
+      out.append("training report: ").append(dir.report()).append('\n');
       out.append("test hypotheses: ")
           .append(new Path(new Path(bundle.uri()), hypothesesFile))
           .append('\n');

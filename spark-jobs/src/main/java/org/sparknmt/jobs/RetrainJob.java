@@ -70,7 +70,6 @@ import picocli.CommandLine.Option;
         "Retrain a model on a data snapshot; promote the result only if it beats the champion.")
 public final class RetrainJob implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(RetrainJob.class);
-  static final String OUTCOME = "outcome.json";
 
   @Mixin ConfigOptions conf = new ConfigOptions();
 
@@ -129,10 +128,6 @@ public final class RetrainJob implements Callable<Integer> {
     Cli.main(new RetrainJob(), args);
   }
 
-  private String child(String rel) {
-    return new Path(new Path(work), rel).toString();
-  }
-
   @Override
   @SuppressWarnings("try") // the lock is held for its side effect only
   public Integer call() {
@@ -187,8 +182,8 @@ public final class RetrainJob implements Callable<Integer> {
     String snapshotSha = sha256(listing.toString());
     String configSha = sha256(trainingConfiguration(settings));
     String key = sha256(snapshotSha + configSha).substring(0, 16);
-    String runDir = child("runs/" + key);
-    Path outcome = new Path(runDir, OUTCOME);
+    WorkDirectory runDir = WorkDirectory.at(work).retraining(key);
+    Path outcome = new Path(runDir.outcome());
     FileSystem fs = HadoopFiles.fileSystem(outcome.toUri(), hadoop);
     try {
       if (fs.exists(outcome)) {
@@ -211,7 +206,7 @@ public final class RetrainJob implements Callable<Integer> {
         parts.size(),
         snapshotSha,
         configSha.substring(0, 12),
-        runDir);
+        runDir.root());
 
     Settings run = Settings.load(withData(conf.overrides(), runDir));
     Optional<ModelBundle> champion = store.champion(name);
@@ -230,12 +225,7 @@ public final class RetrainJob implements Callable<Integer> {
             ? "warm start from " + champion.get().version() + " (" + warmup + " schedule)"
             : "scratch");
     TrainPipeline training =
-        new TrainPipeline(
-                run,
-                new Path(runDir, "data/shards").toUri(),
-                new Path(runDir, "run").toUri(),
-                models,
-                name)
+        new TrainPipeline(run, runDir.shards(), runDir.run(), models, name)
             .decisionContext(context);
     if ("champion".equals(init) && champion.isPresent()) {
       training.warmStart(new TrainPipeline.WarmStart(champion.get(), "restart".equals(warmup)));
@@ -269,16 +259,16 @@ public final class RetrainJob implements Callable<Integer> {
   }
 
   /** The command's data options as configuration overrides (after the user's own). */
-  private ConfigOptions withData(List<String> userOverrides, String runDir) {
+  private ConfigOptions withData(List<String> userOverrides, WorkDirectory runDir) {
     List<String> o = new ArrayList<>(userOverrides);
     o.add("sparknmt.data.tsv=" + quoted(snapshot));
     o.add("sparknmt.data.dev.source=" + quoted(devSource));
     o.add("sparknmt.data.dev.target=" + quoted(devTarget));
     o.add("sparknmt.data.test.source=" + quoted(testSource));
     o.add("sparknmt.data.test.target=" + quoted(testTarget));
-    o.add("sparknmt.data.part-cache=" + quoted(child("parts")));
+    o.add("sparknmt.data.part-cache=" + quoted(WorkDirectory.at(work).partCache().toString()));
     if (runDir != null) {
-      o.add("sparknmt.data.output=" + quoted(new Path(runDir, "data").toString()));
+      o.add("sparknmt.data.output=" + quoted(runDir.data().toString()));
     }
     return new ConfigOptions(conf.files(), o);
   }

@@ -154,7 +154,7 @@ class RetrainJobIT {
     try (Stream<Path> s = Files.list(work.resolve("runs"))) {
       run1 = s.findFirst().orElseThrow();
     }
-    Files.delete(run1.resolve(RetrainJob.OUTCOME));
+    Files.delete(run1.resolve(WorkDirectory.OUTCOME));
     Files.delete(work.resolve("store/models/default/champion"));
     Files.delete(work.resolve("store/models/default/" + Promotion.HISTORY));
     CapturedRun resumed = retrain(snapshot1, eval, work);

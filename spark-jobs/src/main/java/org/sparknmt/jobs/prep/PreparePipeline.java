@@ -88,7 +88,7 @@ public final class PreparePipeline {
   }
 
   /** The directory a step writes under the output root. */
-  static String outputDirectory(String step) {
+  public static String outputDirectory(String step) {
     return switch (step) {
       case "corpus" -> CorpusStep.DIR;
       case "vocab" -> VocabStep.DIR;
