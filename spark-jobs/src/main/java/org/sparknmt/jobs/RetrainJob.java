@@ -214,6 +214,7 @@ public final class RetrainJob implements Callable<Integer> {
         "champion".equals(vocabulary) ? champion.map(ModelBundle::bpeFiles).orElse(null) : null;
     new PreparePipeline(PrepConfig.from(run)).runMissing(spark, bpe);
 
+    Optional<ModelBundle> warmFrom = "champion".equals(init) ? champion : Optional.empty();
     Map<String, Object> context = new LinkedHashMap<>();
     context.put("snapshot", snapshot);
     context.put("snapshotSha256", snapshotSha);
@@ -221,25 +222,23 @@ public final class RetrainJob implements Callable<Integer> {
     context.put("configurationSha256", configSha);
     context.put(
         "init",
-        "champion".equals(init) && champion.isPresent()
-            ? "warm start from " + champion.get().version() + " (" + warmup + " schedule)"
-            : "scratch");
+        warmFrom
+            .map(c -> "warm start from " + c.version() + " (" + warmup + " schedule)")
+            .orElse("scratch"));
     TrainPipeline training =
         new TrainPipeline(run, runDir.shards(), runDir.run(), models, name)
             .decisionContext(context);
-    if ("champion".equals(init) && champion.isPresent()) {
-      training.warmStart(new TrainPipeline.WarmStart(champion.get(), "restart".equals(warmup)));
-    }
+    warmFrom.ifPresent(
+        c -> training.warmStart(new TrainPipeline.WarmStart(c, "restart".equals(warmup))));
     ModelBundle bundle = training.runHoldingModelLock(spark);
 
-    boolean promoted =
-        Promotion.decisionOf(bundle).map(d -> d.path("promote").asBoolean()).orElse(false);
+    Optional<com.fasterxml.jackson.databind.JsonNode> decision = Promotion.decisionOf(bundle);
+    boolean promoted = decision.map(d -> d.path("promote").asBoolean()).orElse(false);
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("bundle", bundle.uri().toString());
     result.put("version", bundle.version());
     result.put("promoted", promoted);
-    result.put(
-        "reason", Promotion.decisionOf(bundle).map(d -> d.path("reason").asText()).orElse(""));
+    result.put("reason", decision.map(d -> d.path("reason").asText()).orElse(""));
     try {
       HadoopFiles.replaceWithString(
           fs,
@@ -279,7 +278,8 @@ public final class RetrainJob implements Callable<Integer> {
 
   /**
    * What the trained model depends on, as canonical text: every {@code sparknmt} setting but where
-   * and how the job runs (Spark, locks, ND4J limits) and the paths this command sets.
+   * and how the job runs (Spark, locks, ND4J limits, permissions) and the paths this command sets.
+   * The promotion rule counts: another margin is another retraining.
    */
   static String trainingConfiguration(Settings s) {
     Config c = s.raw().getConfig("sparknmt");
@@ -289,6 +289,7 @@ public final class RetrainJob implements Callable<Integer> {
             "lock",
             "nd4j",
             "doctor",
+            "storage",
             "data.output",
             "data.part-cache",
             "data.tsv",

@@ -104,14 +104,15 @@ public final class HadoopFiles {
    */
   public static void replace(Configuration conf, Path temp, Path target) throws IOException {
     FileContext fc = FileContext.getFileContext(temp.toUri(), conf);
-    String scheme = fc.makeQualified(temp).toUri().getScheme();
+    Path from = fc.makeQualified(temp);
+    String scheme = from.toUri().getScheme();
     if ("hdfs".equals(scheme)) {
       fc.rename(temp, target, Options.Rename.OVERWRITE);
       return;
     }
     if ("file".equals(scheme)) {
       java.nio.file.Files.move(
-          java.nio.file.Path.of(fc.makeQualified(temp).toUri()),
+          java.nio.file.Path.of(from.toUri()),
           java.nio.file.Path.of(fc.makeQualified(target).toUri()),
           java.nio.file.StandardCopyOption.ATOMIC_MOVE,
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);

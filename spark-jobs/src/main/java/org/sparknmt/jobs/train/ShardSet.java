@@ -128,25 +128,20 @@ public final class ShardSet {
    * before the index existed (then every batch counts the same).
    */
   public Map<String, Long> batchWork(String set) {
-    Path setDir = new Path(dir, set);
-    Path index = new Path(setDir, ShardWriter.INDEX_FILE);
-    try {
-      if (!fs.exists(index)) {
-        return Map.of();
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    List<String> rows = lines(readText(set + "/" + ShardWriter.INDEX_FILE));
     Map<String, Long> work = new LinkedHashMap<>();
-    for (String row : rows.subList(1, rows.size())) {
-      String[] f = row.split("\t");
+    for (Map.Entry<String, String[]> e : indexRows(set).entrySet()) {
+      String[] f = e.getValue();
       try {
         long pairs = Long.parseLong(f[1]);
-        long positions = pairs * (Long.parseLong(f[2]) + Long.parseLong(f[3]));
-        work.put(new Path(setDir, f[0]).toString(), positions);
-      } catch (RuntimeException e) {
-        throw new UserError("malformed row in " + index + ": '" + row + "'", e);
+        work.put(e.getKey(), pairs * (Long.parseLong(f[2]) + Long.parseLong(f[3])));
+      } catch (RuntimeException ex) {
+        throw new UserError(
+            "malformed row in "
+                + new Path(new Path(dir, set), ShardWriter.INDEX_FILE)
+                + ": '"
+                + String.join("\t", f)
+                + "'",
+            ex);
       }
     }
     return work;
@@ -161,7 +156,8 @@ public final class ShardSet {
    * @throws UserError naming the damaged and missing files
    */
   public void verifyBatches(org.apache.spark.api.java.JavaSparkContext sc, String set) {
-    Map<String, String> sums = indexColumn(set, 6);
+    Map<String, String> sums = new LinkedHashMap<>();
+    indexRows(set).forEach((uri, f) -> sums.put(uri, f.length > 6 ? f[6] : ""));
     if (sums.isEmpty() || sums.containsValue("")) {
       LOG.warn(
           "{}/{} has no batch checksums (written by an older version): not verified", dir, set);
@@ -221,8 +217,12 @@ public final class ShardSet {
         (System.nanoTime() - start) / 1_000_000);
   }
 
-  /** Column {@code column} of {@code set/index.tsv} by batch URI; empty without an index. */
-  private Map<String, String> indexColumn(String set, int column) {
+  /**
+   * The rows of {@code set/index.tsv} (file, pairs, S, T, source tokens, target tokens, sha256)
+   * split into fields, by full batch URI (as {@link #batchPaths} names them); empty for a shard
+   * written before the index existed.
+   */
+  private Map<String, String[]> indexRows(String set) {
     Path setDir = new Path(dir, set);
     try {
       if (!fs.exists(new Path(setDir, ShardWriter.INDEX_FILE))) {
@@ -232,10 +232,10 @@ public final class ShardSet {
       throw new UncheckedIOException(e);
     }
     List<String> rows = lines(readText(set + "/" + ShardWriter.INDEX_FILE));
-    Map<String, String> out = new LinkedHashMap<>();
+    Map<String, String[]> out = new LinkedHashMap<>();
     for (String row : rows.subList(1, rows.size())) {
       String[] f = row.split("\t", -1);
-      out.put(new Path(setDir, f[0]).toString(), f.length > column ? f[column] : "");
+      out.put(new Path(setDir, f[0]).toString(), f);
     }
     return out;
   }
