@@ -66,7 +66,7 @@ public final class EvaluateJob implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Settings settings = Settings.load(conf);
+    RunConfiguration config = RunConfiguration.of(Settings.load(conf));
     URI src = source;
     URI ref = reference;
     if (shards != null) {
@@ -76,11 +76,11 @@ public final class EvaluateJob implements Callable<Integer> {
       throw new UserError(
           "give --shards URI [--eval-set NAME], or --source URI and --reference URI");
     }
-    try (SparkSession spark = Sessions.create(settings, "evaluate")) {
+    try (SparkSession spark = Sessions.create(config.settings(), "evaluate")) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       Configuration hadoop = sc.hadoopConfiguration();
       ModelBundle bundle = model.open(hadoop);
-      Map<String, Object> metrics = evaluate(sc, settings, bundle, src, ref, out);
+      Map<String, Object> metrics = evaluate(sc, config, bundle, src, ref, out);
       LOG.info("{}", metrics);
     }
     return Cli.EXIT_OK;
@@ -88,11 +88,13 @@ public final class EvaluateJob implements Callable<Integer> {
 
   /** Decodes {@code src} on the cluster, scores against {@code ref}, writes both to {@code out}. */
   public static Map<String, Object> evaluate(
-      JavaSparkContext sc, Settings settings, ModelBundle bundle, URI src, URI ref, URI out)
+      JavaSparkContext sc, RunConfiguration config, ModelBundle bundle, URI src, URI ref, URI out)
       throws java.io.IOException {
     Configuration hadoop = sc.hadoopConfiguration();
     sc.setJobGroup("sparknmt-evaluate", "decode " + src + " with " + bundle.uri(), false);
-    ClusterEvaluation eval = ClusterEvaluation.ofBundle(sc, settings, bundle, src, ref);
+    ClusterEvaluation eval =
+        ClusterEvaluation.ofBundle(
+            sc, config.decode(), config.data().normalizer(), bundle, src, ref);
     Map<String, Object> metrics = new LinkedHashMap<>();
     metrics.put("bundle", bundle.uri().toString());
     metrics.put("source", src.toString());

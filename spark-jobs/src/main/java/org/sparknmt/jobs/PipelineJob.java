@@ -10,7 +10,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.sparknmt.jobs.config.ConfigOptions;
 import org.sparknmt.jobs.config.Settings;
-import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.prep.PreparePipeline;
 import org.sparknmt.jobs.store.ModelBundle;
 import org.sparknmt.jobs.train.Promotion;
@@ -77,22 +76,18 @@ public final class PipelineJob implements Callable<Integer> {
     overrides.add("sparknmt.data.dev.target=\"" + devTarget + "\"");
     overrides.add("sparknmt.data.test.source=\"" + testSource + "\"");
     overrides.add("sparknmt.data.test.target=\"" + testTarget + "\"");
+    RunConfiguration given =
+        RunConfiguration.of(Settings.load(new ConfigOptions(conf.files(), overrides)));
     // the prepared data goes to sparknmt.data.output if the user set it, else to WORK/data
-    WorkDirectory dir =
-        WorkDirectory.at(work).withData(Settings.load(conf).string("sparknmt.data.output"));
-    overrides.add(
-        "sparknmt.data.output="
-            + com.typesafe.config.ConfigUtil.quoteString(dir.data().toString()));
-    Settings settings = Settings.load(new ConfigOptions(conf.files(), overrides));
-    PrepConfig.from(settings); // every setting is checked before Spark starts
-    TrainPipeline.checkSettings(settings);
-    try (SparkSession spark = Sessions.create(settings, "pipeline")) {
+    WorkDirectory dir = WorkDirectory.at(work).withData(given.data().output());
+    RunConfiguration config = given.withDataOutput(dir.data().toString());
+    try (SparkSession spark = Sessions.create(config.settings(), "pipeline")) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       URI shards = dir.shards();
       // steps finished by an earlier run are reused (each step's output appears whole or not)
-      new PreparePipeline(PrepConfig.from(settings)).runMissing(spark, null);
+      new PreparePipeline(config.data()).runMissing(spark, null);
       ModelBundle bundle =
-          new TrainPipeline(settings, shards, dir.run(), dir.models(), name).run(spark);
+          new TrainPipeline(config, shards, dir.run(), dir.models(), name).run(spark);
       // the bundle's test metrics and hypotheses: the test set is decoded once, by training
       JsonNode test = bundle.metrics().path("test");
       List<String> testSources = sc.textFile(shards + "/test/source.txt").take(samples);

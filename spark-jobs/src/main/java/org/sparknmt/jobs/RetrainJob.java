@@ -27,7 +27,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparknmt.jobs.config.ConfigOptions;
 import org.sparknmt.jobs.config.Settings;
-import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.prep.PreparePipeline;
 import org.sparknmt.jobs.store.DirectoryLock;
 import org.sparknmt.jobs.store.HadoopFiles;
@@ -135,40 +134,25 @@ public final class RetrainJob implements Callable<Integer> {
       throw new UserError(
           "--exit-codes must be distinct or failures-only, not '" + exitCodes + "'");
     }
-    Settings settings = Settings.load(withData(conf.overrides(), null));
-    String init = settings.choice("sparknmt.retrain.init", "champion", "scratch");
-    String vocabulary = settings.choice("sparknmt.retrain.vocabulary", "champion", "rebuild");
-    String warmup = settings.choice("sparknmt.retrain.warmup", "continue", "restart");
-    if ("champion".equals(init) && "rebuild".equals(vocabulary)) {
-      throw new UserError(
-          "configuration: sparknmt.retrain.init = champion needs vocabulary = champion (a warm start"
-              + " keeps the champion's vocabulary); set init = scratch to rebuild it");
-    }
-    PrepConfig.from(settings); // every setting is checked before Spark starts
-    TrainPipeline.checkSettings(settings);
-    try (SparkSession spark = Sessions.create(settings, "retrain")) {
+    RunConfiguration config = RunConfiguration.of(Settings.load(withData(conf.overrides())));
+    try (SparkSession spark = Sessions.create(config.settings(), "retrain")) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       Configuration hadoop = sc.hadoopConfiguration();
       ModelStore store = ModelStore.at(models, hadoop);
       try (DirectoryLock lock =
-          TrainPipeline.lock(
-              store.modelUri(name),
-              settings,
-              hadoop,
-              "retraining of model '" + name + "' on " + snapshot)) {
-        return exitCode(retrain(spark, sc, settings, store, init, vocabulary, warmup));
+          config
+              .lock()
+              .acquire(
+                  store.modelUri(name),
+                  hadoop,
+                  "retraining of model '" + name + "' on " + snapshot)) {
+        return exitCode(retrain(spark, sc, config, store));
       }
     }
   }
 
   private int retrain(
-      SparkSession spark,
-      JavaSparkContext sc,
-      Settings settings,
-      ModelStore store,
-      String init,
-      String vocabulary,
-      String warmup) {
+      SparkSession spark, JavaSparkContext sc, RunConfiguration config, ModelStore store) {
     Configuration hadoop = sc.hadoopConfiguration();
     List<String> parts = InputFiles.resolve(snapshot, hadoop);
     List<String> partHashes = InputFiles.sha256(sc, parts);
@@ -180,7 +164,7 @@ public final class RetrainJob implements Callable<Integer> {
       partList.add(Map.of("part", file, "sha256", partHashes.get(i)));
     }
     String snapshotSha = sha256(listing.toString());
-    String configSha = sha256(trainingConfiguration(settings));
+    String configSha = sha256(trainingConfiguration(config.settings()));
     String key = sha256(snapshotSha + configSha).substring(0, 16);
     WorkDirectory runDir = WorkDirectory.at(work).retraining(key);
     Path outcome = new Path(runDir.outcome());
@@ -208,13 +192,14 @@ public final class RetrainJob implements Callable<Integer> {
         configSha.substring(0, 12),
         runDir.root());
 
-    Settings run = Settings.load(withData(conf.overrides(), runDir));
+    RunConfiguration run = config.withDataOutput(runDir.data().toString());
+    RunConfiguration.RetrainPolicy policy = run.retrain();
     Optional<ModelBundle> champion = store.champion(name);
     SortedMap<String, String> bpe =
-        "champion".equals(vocabulary) ? champion.map(ModelBundle::bpeFiles).orElse(null) : null;
-    new PreparePipeline(PrepConfig.from(run)).runMissing(spark, bpe);
+        policy.championVocabulary() ? champion.map(ModelBundle::bpeFiles).orElse(null) : null;
+    new PreparePipeline(run.data()).runMissing(spark, bpe);
 
-    Optional<ModelBundle> warmFrom = "champion".equals(init) ? champion : Optional.empty();
+    Optional<ModelBundle> warmFrom = policy.warmStart() ? champion : Optional.empty();
     Map<String, Object> context = new LinkedHashMap<>();
     context.put("snapshot", snapshot);
     context.put("snapshotSha256", snapshotSha);
@@ -223,13 +208,17 @@ public final class RetrainJob implements Callable<Integer> {
     context.put(
         "init",
         warmFrom
-            .map(c -> "warm start from " + c.version() + " (" + warmup + " schedule)")
+            .map(
+                c ->
+                    "warm start from "
+                        + c.version()
+                        + (policy.restartWarmup() ? " (restart schedule)" : " (continue schedule)"))
             .orElse("scratch"));
     TrainPipeline training =
         new TrainPipeline(run, runDir.shards(), runDir.run(), models, name)
             .decisionContext(context);
     warmFrom.ifPresent(
-        c -> training.warmStart(new TrainPipeline.WarmStart(c, "restart".equals(warmup))));
+        c -> training.warmStart(new TrainPipeline.WarmStart(c, policy.restartWarmup())));
     ModelBundle bundle = training.runHoldingModelLock(spark);
 
     Optional<com.fasterxml.jackson.databind.JsonNode> decision = Promotion.decisionOf(bundle);
@@ -258,7 +247,7 @@ public final class RetrainJob implements Callable<Integer> {
   }
 
   /** The command's data options as configuration overrides (after the user's own). */
-  private ConfigOptions withData(List<String> userOverrides, WorkDirectory runDir) {
+  private ConfigOptions withData(List<String> userOverrides) {
     List<String> o = new ArrayList<>(userOverrides);
     o.add("sparknmt.data.tsv=" + quoted(snapshot));
     o.add("sparknmt.data.dev.source=" + quoted(devSource));
@@ -266,9 +255,6 @@ public final class RetrainJob implements Callable<Integer> {
     o.add("sparknmt.data.test.source=" + quoted(testSource));
     o.add("sparknmt.data.test.target=" + quoted(testTarget));
     o.add("sparknmt.data.part-cache=" + quoted(WorkDirectory.at(work).partCache().toString()));
-    if (runDir != null) {
-      o.add("sparknmt.data.output=" + quoted(runDir.data().toString()));
-    }
     return new ConfigOptions(conf.files(), o);
   }
 

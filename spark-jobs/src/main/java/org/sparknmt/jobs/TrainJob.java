@@ -45,10 +45,9 @@ public final class TrainJob implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Settings settings = Settings.load(conf);
-    TrainPipeline.checkSettings(settings);
-    try (SparkSession spark = Sessions.create(settings, "train")) {
-      new TrainPipeline(settings, shards, run, models, name).run(spark);
+    RunConfiguration config = RunConfiguration.of(Settings.load(conf));
+    try (SparkSession spark = Sessions.create(config.settings(), "train")) {
+      new TrainPipeline(config, shards, run, models, name).run(spark);
     }
     return Cli.EXIT_OK;
   }

@@ -62,10 +62,10 @@ public final class TranslateJob implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Settings settings = Settings.load(conf);
-    try (SparkSession spark = Sessions.create(settings, "translate")) {
+    RunConfiguration config = RunConfiguration.of(Settings.load(conf));
+    try (SparkSession spark = Sessions.create(config.settings(), "translate")) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      PrepConfig prep = PrepConfig.from(settings);
+      PrepConfig prep = config.data();
       ModelBundle bundle = model.open(sc.hadoopConfiguration());
       FileSystem fs = HadoopFiles.fileSystem(output, sc.hadoopConfiguration());
       Path out = HadoopFiles.qualified(fs, output);
@@ -84,7 +84,7 @@ public final class TranslateJob implements Callable<Integer> {
             n,
             input);
       }
-      Decoding decoding = Decoding.forBundle(settings, bundle);
+      Decoding decoding = config.decode().bind(bundle);
       JavaPairRDD<Long, String> lines = text.lines();
       LOG.info("translating {} lines of {} with {}", n, input, bundle.uri());
       Path temp = new Path(out.getParent(), "." + out.getName() + ".tmp-" + System.nanoTime());

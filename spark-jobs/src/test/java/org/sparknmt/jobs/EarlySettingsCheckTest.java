@@ -17,8 +17,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Every job that trains reports a bad training, decoding or promotion value before Spark starts:
- * exit 2, one line naming the key, nothing created (the corpus is not even read).
+ * Every job that trains reports a bad value of any section (data, model, training, decoding,
+ * promotion, locks, storage) before Spark starts: exit 2, one line naming the key, nothing created
+ * (the corpus is not even read).
  */
 class EarlySettingsCheckTest {
   @TempDir Path tmp;
@@ -31,6 +32,10 @@ class EarlySettingsCheckTest {
     "train, sparknmt.promotion.metric=ter, sparknmt.promotion.metric",
     "retrain, sparknmt.train.averaging-frequency=0, sparknmt.train.averaging-frequency",
     "retrain, sparknmt.retrain.init=magic, sparknmt.retrain.init",
+    "train, sparknmt.train.model.d-model=0, sparknmt.train.model.d-model",
+    "train, sparknmt.storage.umask=999, sparknmt.storage.umask",
+    "pipeline, sparknmt.lock.stale-after-seconds=1, sparknmt.lock.stale-after-seconds",
+    "retrain, sparknmt.data.filter.max-ratio=0.5, sparknmt.data.filter.max-ratio",
   })
   void aBadValueFailsBeforeAnythingRuns(String job, String setting, String key) {
     Path work = tmp.resolve("work");

@@ -24,12 +24,12 @@ import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.stats.EventStats;
 import org.nd4j.linalg.dataset.MultiDataSet;
 import org.sparknmt.jobs.Cli;
+import org.sparknmt.jobs.RunConfiguration;
 import org.sparknmt.jobs.Sessions;
 import org.sparknmt.jobs.UserError;
 import org.sparknmt.jobs.config.ConfigOptions;
 import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.train.EpochPlan;
-import org.sparknmt.jobs.train.ModelSettings;
 import org.sparknmt.jobs.train.ParameterAveragingTrainer;
 import org.sparknmt.jobs.train.ScheduleKeepingTrainingMaster;
 import org.sparknmt.jobs.train.ShardSet;
@@ -92,13 +92,13 @@ public final class TrainBenchJob implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Settings settings = Settings.load(conf);
-    TrainSettings ts = TrainSettings.from(settings);
-    try (SparkSession spark = Sessions.create(settings, "train-bench " + mode)) {
+    RunConfiguration config = RunConfiguration.of(Settings.load(conf));
+    TrainSettings ts = config.train();
+    try (SparkSession spark = Sessions.create(config.settings(), "train-bench " + mode)) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       Configuration hadoop = sc.hadoopConfiguration();
       ShardSet set = ShardSet.open(shards, hadoop);
-      ModelConfig cfg = ModelSettings.from(settings, set.bpe().vocabulary().size());
+      ModelConfig cfg = config.model().forVocabulary(set.bpe().vocabulary().size());
       List<String> all = set.batchPaths("train");
       // a fixed order (seed 1), so that every mode and version times the same batches
       List<String> order = new EpochPlan(all, 1, 1, 1, 1).order(0);

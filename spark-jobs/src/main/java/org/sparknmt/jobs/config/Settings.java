@@ -127,6 +127,33 @@ public final class Settings {
     return config;
   }
 
+  /**
+   * These settings with {@code key} set to {@code value} (e.g. an output directory a job derives),
+   * validated like a {@code --set}.
+   */
+  public Settings with(String key, String value) {
+    return new Settings(config.withValue(key, ConfigValueFactory.fromAnyRef(value)));
+  }
+
+  /** True if {@code key} is set to {@code null}: "not set, use the default in code". */
+  public boolean isUnset(String key) {
+    return config.hasPathOrNull(key) && config.getIsNull(key);
+  }
+
+  /** An integer in {@code [min, max]}, or empty when the key is {@code null}. */
+  public java.util.OptionalInt optionalInteger(String key, int min, int max) {
+    return isUnset(key)
+        ? java.util.OptionalInt.empty()
+        : java.util.OptionalInt.of(integer(key, min, max));
+  }
+
+  /** A number in {@code [min, max]}, or empty when the key is {@code null}. */
+  public java.util.OptionalDouble optionalReal(String key, double min, double max) {
+    return isUnset(key)
+        ? java.util.OptionalDouble.empty()
+        : java.util.OptionalDouble.of(real(key, min, max));
+  }
+
   public boolean has(String key) {
     return config.hasPath(key);
   }

@@ -22,22 +22,18 @@ import scala.Tuple2;
 public record ClusterEvaluation(List<String> hypotheses, Map<String, Object> metrics) {
 
   /**
-   * Decodes {@code source} with a bundle's model, its BPE and the configured decoding settings
-   * (normalised as the corpus pipeline does) and scores it against {@code reference}.
+   * Decodes {@code source} with a bundle's model, its BPE and {@code decode} (normalised by {@code
+   * normalizer}, as the corpus pipeline does) and scores it against {@code reference}.
    */
   public static ClusterEvaluation ofBundle(
       JavaSparkContext sc,
-      org.sparknmt.jobs.config.Settings settings,
+      DecodeSettings decode,
+      Normalizer normalizer,
       org.sparknmt.jobs.store.ModelBundle bundle,
       URI source,
       URI reference) {
     return run(
-        sc,
-        ModelSource.bundle(bundle.uri()),
-        Decoding.forBundle(settings, bundle),
-        org.sparknmt.jobs.prep.PrepConfig.from(settings).normalizer(),
-        source,
-        reference);
+        sc, ModelSource.bundle(bundle.uri()), decode.bind(bundle), normalizer, source, reference);
   }
 
   /**

@@ -5,46 +5,33 @@ import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.model.ModelConfig;
 
 /**
- * Builds the {@link ModelConfig} of a run from {@code sparknmt.train.preset} and the overrides
- * under {@code sparknmt.train.model} (0, -1 or "" keep the preset's value); the vocabulary size
- * comes from the shard manifest, the seed from {@code sparknmt.train.seed}.
+ * The model of a run, resolved once at job start: {@code sparknmt.train.preset} (the presets live
+ * in {@link ModelConfig#preset}) with the overrides under {@code sparknmt.train.model} ({@code
+ * null} keeps the preset's value), checked as a whole. Only the vocabulary size is open until the
+ * vocab step has run: {@link #forVocabulary} binds it.
+ *
+ * @param preset the preset's name
+ * @param shape the model configuration with a placeholder vocabulary size
  */
-public final class ModelSettings {
-  private ModelSettings() {}
+public record ModelSettings(String preset, ModelConfig shape) {
+  /** The vocabulary size {@link #shape} is validated with until the real one is known. */
+  static final int PLACEHOLDER_VOCABULARY = 8000;
 
-  public static ModelConfig from(Settings s, int vocabSize) {
+  public static ModelSettings from(Settings s) {
     String preset = s.string("sparknmt.train.preset");
     ModelConfig.Builder b;
     try {
-      b = ModelConfig.preset(preset, vocabSize).toBuilder();
+      b = ModelConfig.preset(preset, PLACEHOLDER_VOCABULARY).toBuilder();
     } catch (IllegalArgumentException e) {
       throw new UserError("configuration key 'sparknmt.train.preset': " + e.getMessage(), e);
     }
     String p = "sparknmt.train.model.";
-    int dModel = s.integer(p + "d-model", 0, 65_536);
-    if (dModel > 0) {
-      b.dModel(dModel);
-    }
-    int heads = s.integer(p + "heads", 0, 1024);
-    if (heads > 0) {
-      b.heads(heads);
-    }
-    int enc = s.integer(p + "encoder-layers", 0, 1024);
-    if (enc > 0) {
-      b.encoderLayers(enc);
-    }
-    int dec = s.integer(p + "decoder-layers", 0, 1024);
-    if (dec > 0) {
-      b.decoderLayers(dec);
-    }
-    int dff = s.integer(p + "d-ff", 0, 1 << 20);
-    if (dff > 0) {
-      b.dFF(dff);
-    }
-    double dropout = s.real(p + "dropout", -1, 0.99);
-    if (dropout >= 0) {
-      b.dropout(dropout);
-    }
+    s.optionalInteger(p + "d-model", 1, 65_536).ifPresent(b::dModel);
+    s.optionalInteger(p + "heads", 1, 1024).ifPresent(b::heads);
+    s.optionalInteger(p + "encoder-layers", 1, 1024).ifPresent(b::encoderLayers);
+    s.optionalInteger(p + "decoder-layers", 1, 1024).ifPresent(b::decoderLayers);
+    s.optionalInteger(p + "d-ff", 1, 1 << 20).ifPresent(b::dFF);
+    s.optionalReal(p + "dropout", 0, 0.99).ifPresent(b::dropout);
     b.attentionDropout(s.real(p + "attention-dropout", 0, 0.99));
     b.activationDropout(s.real(p + "activation-dropout", 0, 0.99));
     b.labelSmoothing(s.real(p + "label-smoothing", 0, 0.99));
@@ -54,6 +41,15 @@ public final class ModelSettings {
     b.lrScale(s.real(p + "lr-scale", 1e-6, 1e6));
     b.gradientClipping(s.real(p + "gradient-clipping", 0, 1e9));
     b.seed(s.longValue("sparknmt.train.seed", Long.MIN_VALUE, Long.MAX_VALUE));
+    return new ModelSettings(preset, build(b));
+  }
+
+  /** The run's model configuration for the vocabulary the shards were encoded with. */
+  public ModelConfig forVocabulary(int vocabSize) {
+    return build(shape.toBuilder().vocabSize(vocabSize));
+  }
+
+  private static ModelConfig build(ModelConfig.Builder b) {
     try {
       return b.build();
     } catch (IllegalArgumentException e) {

@@ -17,9 +17,11 @@ import org.slf4j.LoggerFactory;
 import org.sparknmt.jobs.BuildInfo;
 import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.decode.ClusterEvaluation;
+import org.sparknmt.jobs.decode.DecodeSettings;
 import org.sparknmt.jobs.store.HadoopFiles;
 import org.sparknmt.jobs.store.ModelBundle;
 import org.sparknmt.jobs.store.ModelStore;
+import org.sparknmt.prep.clean.Normalizer;
 
 /**
  * The champion/challenger rule every training job applies before it publishes a model: the new
@@ -72,7 +74,8 @@ public final class Promotion {
    */
   public Decision decide(
       JavaSparkContext sc,
-      Settings settings,
+      DecodeSettings decode,
+      Normalizer normalizer,
       ModelStore store,
       String name,
       Map<String, Map<String, Object>> challengerMetrics,
@@ -100,7 +103,7 @@ public final class Promotion {
         "decode the " + evalSet + " set with the champion " + championVersion,
         false);
     ClusterEvaluation eval =
-        ClusterEvaluation.ofBundle(sc, settings, champion.get(), source, reference);
+        ClusterEvaluation.ofBundle(sc, decode, normalizer, champion.get(), source, reference);
     double championScore = score(eval.metrics());
     double challengerScore = score(challenger);
     boolean promote = beats(challengerScore, championScore, minImprovement);

@@ -1,7 +1,9 @@
 package org.sparknmt.jobs.train;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,11 +16,11 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.sparknmt.jobs.config.Settings;
+import org.sparknmt.jobs.RunConfiguration;
+import org.sparknmt.jobs.UserError;
 import org.sparknmt.jobs.decode.ClusterEvaluation;
 import org.sparknmt.jobs.decode.Decoding;
 import org.sparknmt.jobs.decode.ModelSource;
-import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.report.TrainingReport;
 import org.sparknmt.jobs.store.Checkpoint;
 import org.sparknmt.jobs.store.CheckpointStore;
@@ -43,13 +45,15 @@ public final class TrainPipeline {
   private static final Logger LOG = LoggerFactory.getLogger(TrainPipeline.class);
   static final String BUNDLE_POINTER = "bundle.txt";
 
-  /** The model configuration a run started with, compared on every resume. */
-  static final String MODEL_CONFIG = "model-config.json";
+  /**
+   * What a run started with — its model configuration, the SHA-256 of the BPE model its shards were
+   * encoded with, every setting — written when it starts and compared on every resume.
+   */
+  static final String RUN_CONFIG = "run-config.json";
 
-  /** The SHA-256 of the BPE model the run's shards were encoded with, compared on every resume. */
-  static final String BPE_SHA256 = "bpe.sha256";
+  private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final Settings settings;
+  private final RunConfiguration config;
   private final URI shardsUri;
   private final URI runUri;
   private final URI modelsUri;
@@ -57,8 +61,8 @@ public final class TrainPipeline {
   private WarmStart warmStart;
   private Map<String, Object> decisionContext = Map.of();
 
-  public TrainPipeline(Settings settings, URI shards, URI run, URI models, String name) {
-    this.settings = settings;
+  public TrainPipeline(RunConfiguration config, URI shards, URI run, URI models, String name) {
+    this.config = config;
     this.shardsUri = shards;
     this.runUri = run;
     this.modelsUri = models;
@@ -97,7 +101,7 @@ public final class TrainPipeline {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     URI modelDir = ModelStore.at(modelsUri, hadoop).modelUri(name);
     try (DirectoryLock lock =
-        lock(modelDir, settings, hadoop, "training of model '" + name + "'")) {
+        config.lock().acquire(modelDir, hadoop, "training of model '" + name + "'")) {
       return runHoldingModelLock(spark);
     }
   }
@@ -107,45 +111,16 @@ public final class TrainPipeline {
   public ModelBundle runHoldingModelLock(SparkSession spark) {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     try (DirectoryLock lock =
-        lock(runUri, settings, hadoop, "training run of model '" + name + "'")) {
+        config.lock().acquire(runUri, hadoop, "training run of model '" + name + "'")) {
       return runLocked(spark);
     }
-  }
-
-  /**
-   * Checks every training, model, decoding, promotion and lock setting, so that a job reports a bad
-   * value before Spark starts and before any data is prepared ({@link org.sparknmt.jobs.UserError}
-   * naming the key). The vocabulary size is known only after the vocab step: the model is checked
-   * with 8,000.
-   */
-  public static void checkSettings(Settings s) {
-    TrainSettings.from(s);
-    ModelConfig model = ModelSettings.from(s, 8000);
-    Decoding.factory(s, model, null);
-    Promotion.from(s);
-    lockStaleAfter(s);
-    s.bool("sparknmt.lock.break-stale");
-  }
-
-  private static Duration lockStaleAfter(Settings s) {
-    return Duration.ofSeconds(s.integer("sparknmt.lock.stale-after-seconds", 5, 7 * 24 * 3600));
-  }
-
-  /**
-   * The lock on {@code dir} with the {@code sparknmt.lock} settings: a holder whose heartbeat is
-   * older than {@code stale-after-seconds} is taken for dead, its lock broken only with {@code
-   * break-stale}.
-   */
-  public static DirectoryLock lock(URI dir, Settings s, Configuration conf, String purpose) {
-    return DirectoryLock.acquire(
-        dir, conf, purpose, lockStaleAfter(s), s.bool("sparknmt.lock.break-stale"));
   }
 
   private ModelBundle runLocked(SparkSession spark) {
     Instant start = Instant.now();
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration hadoop = sc.hadoopConfiguration();
-    TrainSettings ts = TrainSettings.from(settings);
+    TrainSettings ts = config.train();
     ShardSet shards = ShardSet.open(shardsUri, hadoop);
     BpeModel bpe = shards.bpe();
     ModelStore store = ModelStore.at(modelsUri, hadoop);
@@ -164,7 +139,7 @@ public final class TrainPipeline {
     }
     ModelConfig modelConfig =
         warmStart == null
-            ? ModelSettings.from(settings, bpe.vocabulary().size())
+            ? config.model().forVocabulary(bpe.vocabulary().size())
             : warmStartConfig(warmStart.from(), bpe);
     int workers = ts.workers() > 0 ? ts.workers() : sc.defaultParallelism();
     CheckpointStore checkpoints = CheckpointStore.open(runUri, hadoop, ts.keepCheckpoints());
@@ -174,8 +149,7 @@ public final class TrainPipeline {
     TrainingState state;
     Optional<Checkpoint.Restored> resume = checkpoints.restoreLatest();
     if (resume.isPresent()) {
-      requireSameModel(modelConfig, hadoop);
-      requireSameBpe(bpe, hadoop);
+      requireSameStart(modelConfig, bpe, hadoop);
       model = resume.get().model();
       state = resume.get().state();
       int dropped = report.dropAfter(state.iteration());
@@ -209,10 +183,9 @@ public final class TrainPipeline {
     }
 
     if (resume.isEmpty()) {
-      RunFiles.write(runUri, MODEL_CONFIG, modelConfig.toJson(), hadoop);
-      RunFiles.write(runUri, BPE_SHA256, bpe.sha256(), hadoop);
+      RunFiles.write(runUri, RUN_CONFIG, runConfigJson(modelConfig, bpe), hadoop);
     }
-    Decoding translators = Decoding.factory(settings, modelConfig, bpe);
+    Decoding translators = config.decode().bind(modelConfig, bpe);
     Validator validator =
         new DevValidator(
             shards.loadBatches("dev"),
@@ -250,7 +223,7 @@ public final class TrainPipeline {
     Map<String, Map<String, Object>> bySet = new LinkedHashMap<>();
     Map<String, List<String>> hypotheses = new LinkedHashMap<>();
     ModelSource finalModel = ModelSource.broadcast(sc, result);
-    Normalizer normalizer = PrepConfig.from(settings).normalizer();
+    Normalizer normalizer = config.data().normalizer();
     for (String set : List.of("dev", "test")) {
       if (shards.has(set)) {
         sc.setJobGroup(
@@ -281,7 +254,7 @@ public final class TrainPipeline {
     data.put("shards", shards.uri().toString());
     data.put("bpeSha256", bpe.sha256());
     data.put("manifestSha256", shards.manifestSha256());
-    Promotion promotion = Promotion.from(settings);
+    Promotion promotion = config.promotion();
     String evalSet = promotion.evalSet();
     Map<String, Object> context = new LinkedHashMap<>(decisionContext);
     context.put("run", runUri.toString());
@@ -289,7 +262,8 @@ public final class TrainPipeline {
     Promotion.Decision decision =
         promotion.decide(
             sc,
-            settings,
+            config.decode(),
+            normalizer,
             store,
             name,
             bySet,
@@ -316,43 +290,65 @@ public final class TrainPipeline {
     return bundle;
   }
 
+  /** {@link #RUN_CONFIG}: the model configuration, the BPE model's SHA-256, every setting. */
+  private String runConfigJson(ModelConfig modelConfig, BpeModel bpe) {
+    return "{\n\"model\": "
+        + modelConfig.toJson().trim()
+        + ",\n\"bpeSha256\": \""
+        + bpe.sha256()
+        + "\",\n\"sparknmt\": "
+        + config.settings().toJson().trim()
+        + "\n}\n";
+  }
+
   /**
-   * Refuses to resume a run whose model configuration (shape, dropout, schedule, vocabulary) is not
-   * the one it started with: the checkpoint would silently win over the changed settings.
+   * Refuses to resume a run whose model configuration (shape, dropout, schedule, vocabulary) or BPE
+   * model is not the one it started with: the checkpoint would silently win over the changed
+   * settings, or its embeddings be read against other token ids. Other changed settings (more
+   * epochs, another validation interval) are allowed and logged.
    */
-  private void requireSameModel(ModelConfig now, Configuration hadoop) {
-    Optional<String> started = RunFiles.read(runUri, MODEL_CONFIG, hadoop);
+  private void requireSameStart(ModelConfig now, BpeModel bpe, Configuration hadoop) {
+    Optional<String> started = RunFiles.read(runUri, RUN_CONFIG, hadoop);
     if (started.isEmpty()) {
       return; // a run started before this file existed
     }
-    List<String> changed = ModelConfigDiff.changedKeys(ModelConfig.fromJson(started.get()), now);
+    JsonNode start;
+    try {
+      start = JSON.readTree(started.get());
+    } catch (JsonProcessingException e) {
+      throw new UserError("cannot resume " + runUri + ": its " + RUN_CONFIG + " is unreadable", e);
+    }
+    List<String> changed =
+        ModelConfigDiff.changedKeys(ModelConfig.fromJson(start.path("model").toString()), now);
     if (!changed.isEmpty()) {
-      throw new org.sparknmt.jobs.UserError(
+      throw new UserError(
           "cannot resume "
               + runUri
               + ": it was started with another model configuration; changed: "
               + String.join(", ", changed)
               + " (restore those settings, or train into a new --run directory)");
     }
-  }
-
-  /**
-   * Refuses to resume a run on shards encoded with another BPE model than the one it started with:
-   * the checkpoint's embeddings would be read against other token ids, silently.
-   */
-  private void requireSameBpe(BpeModel bpe, Configuration hadoop) {
-    Optional<String> started = RunFiles.read(runUri, BPE_SHA256, hadoop);
-    if (started.isPresent() && !started.get().equals(bpe.sha256())) {
-      throw new org.sparknmt.jobs.UserError(
+    String startBpe = start.path("bpeSha256").asText();
+    if (!startBpe.equals(bpe.sha256())) {
+      throw new UserError(
           "cannot resume "
               + runUri
               + ": it was started on shards encoded with another BPE model (sha256 "
-              + started.get()
+              + startBpe
               + "), these shards ("
               + shardsUri
               + ") have "
               + bpe.sha256()
               + " (use the shards the run started with, or train into a new --run directory)");
+    }
+    JsonNode settingsNow;
+    try {
+      settingsNow = JSON.readTree(config.settings().toJson());
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    if (!settingsNow.equals(start.path("sparknmt"))) {
+      LOG.info("resuming {} with settings changed since it started", runUri);
     }
   }
 
@@ -360,7 +356,7 @@ public final class TrainPipeline {
   private static ModelConfig warmStartConfig(ModelBundle from, BpeModel shardsBpe) {
     String fromSha = BpeModel.fromFiles(from.bpeFiles()).sha256();
     if (!fromSha.equals(shardsBpe.sha256())) {
-      throw new org.sparknmt.jobs.UserError(
+      throw new UserError(
           "cannot warm-start from "
               + from.uri()
               + ": the shards were encoded with another BPE model (sha256 "
@@ -376,7 +372,7 @@ public final class TrainPipeline {
     return "{\n\"model\": "
         + modelConfig.toJson().trim()
         + ",\n\"sparknmt\": "
-        + settings.toJson().trim()
+        + config.settings().toJson().trim()
         + "\n}\n";
   }
 

@@ -17,7 +17,7 @@ class DecodingTest {
 
   private static Decoding with(String... overrides) {
     Settings s = Settings.load(new ConfigOptions(List.of(), List.of(overrides)));
-    return Decoding.factory(s, MODEL, null);
+    return DecodeSettings.from(s).bind(MODEL, null);
   }
 
   @Test
