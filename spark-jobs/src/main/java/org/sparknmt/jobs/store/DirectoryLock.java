@@ -46,6 +46,9 @@ public final class DirectoryLock implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   static final String FILE = ".lock";
 
+  /** How long a job waits for the record of a lock created a moment ago to be written. */
+  static final Duration WRITE_WAIT = Duration.ofSeconds(5);
+
   private final FileSystem fs;
   private final Path file;
   private final String token;
@@ -92,7 +95,7 @@ public final class DirectoryLock implements AutoCloseable {
           LOG.info("locked {} ({})", d, purpose);
           return new DirectoryLock(fs, file, token, staleAfter, created);
         }
-        Holder other = Holder.read(fs, file);
+        Holder other = readWhenWritten(fs, file);
         if (other == null) {
           continue; // released between our create and our read: try once more
         }
@@ -124,6 +127,27 @@ public final class DirectoryLock implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot lock " + d, e);
     }
+  }
+
+  /**
+   * The holder of {@code file}, waiting up to {@link #WRITE_WAIT} while its record is still being
+   * written: the lock exists from the moment its creator's {@code create} succeeds, its content
+   * only once the creator closes it (HDFS shows an open file as empty), so a job that loses the
+   * race by milliseconds would otherwise name an unknown holder.
+   */
+  private static Holder readWhenWritten(FileSystem fs, Path file) throws IOException {
+    long deadline = System.nanoTime() + WRITE_WAIT.toNanos();
+    try {
+      while (HadoopFiles.readString(fs, file).isBlank() && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+    } catch (FileNotFoundException e) {
+      return null; // released meanwhile
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while reading " + file);
+    }
+    return Holder.read(fs, file);
   }
 
   /** {@code dir} and those of its ancestors that do not exist, deepest first. */

@@ -71,6 +71,29 @@ class DirectoryLockTest {
   }
 
   @Test
+  void aLockWhoseRecordIsStillBeingWrittenIsReportedWithItsHolder() throws Exception {
+    Path run = tmp.resolve("being-written");
+    Files.createDirectories(run);
+    Path file = run.resolve(DirectoryLock.FILE);
+    Files.createFile(file); // created, not yet written: what a job losing the race by ms sees
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(500);
+                Files.writeString(
+                    file, "{\"purpose\":\"other job\",\"user\":\"u\",\"host\":\"h\",\"pid\":7}");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    writer.start();
+    LockedError e = assertThrows(LockedError.class, () -> lock(run, false));
+    writer.join();
+    assertTrue(e.getMessage().contains("is locked by other job of u@h (pid 7)"), e.getMessage());
+  }
+
+  @Test
   void ofManyConcurrentContendersExactlyOneWins() throws Exception {
     Path run = tmp.resolve("race");
     int n = 8;
