@@ -37,7 +37,6 @@ import org.sparknmt.jobs.store.ModelStore;
 class TrainingPipelineIT {
   private static final int WORKERS = 2;
   private static LocalCluster cluster;
-  private static Path appJar;
   private static FileSystem hdfs;
 
   /** A model and run small enough for CI; still every moving part of a real run. */
@@ -68,8 +67,6 @@ class TrainingPipelineIT {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    appJar = Path.of(System.getProperty("sparknmt.app.jar", "target/sparknmt-app.jar"));
-    assertTrue(Files.isRegularFile(appJar), appJar + " missing: run mvn package first");
     Path work = Path.of("target", "training-pipeline-it").toAbsolutePath();
     cluster = LocalCluster.builder(work).workers(WORKERS).workerCores(1).workerMemory("2g").start();
     Configuration conf = new Configuration();
@@ -137,14 +134,16 @@ class TrainingPipelineIT {
     return all;
   }
 
-  private static SparkJob job(Class<?> mainClass, String... args) {
+  static SparkJob job(Class<?> mainClass, String... args) {
+    Path appJar = Path.of(System.getProperty("sparknmt.app.jar", "target/sparknmt-app.jar"));
+    assertTrue(Files.isRegularFile(appJar), appJar + " missing: run mvn package first");
     return SparkJob.of(appJar, mainClass.getName(), args)
         .javaOptions(BuildInfo.javaOptions())
         .conf("spark.executor.memory", "1g")
         .timeout(Duration.ofMinutes(8));
   }
 
-  private static String tail(String text) {
+  static String tail(String text) {
     List<String> lines = text.lines().toList();
     return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
   }
@@ -250,16 +249,33 @@ class TrainingPipelineIT {
         1e-9);
   }
 
+  /**
+   * The driver killed (SIGKILL) while it writes a checkpoint: the half-written checkpoint is a
+   * hidden temporary directory that the next attempt ignores; it resumes from the last complete
+   * checkpoint and trains exactly the batches an uninterrupted run trains.
+   */
   @Test
-  void aKilledRunResumesFromItsLastCheckpoint() throws Exception {
+  void aDriverKilledInsideACheckpointWriteResumesFromTheLastCompleteOne() throws Exception {
     String run = "/it/runs/resume";
     CompletableFuture<SparkJob.ClientRun> first = trainUntilACheckpoint(run, 4);
-    // kill the driver (the SparkSubmit JVM of this run) the hard way
-    ProcessHandle.current()
-        .descendants()
-        .filter(p -> p.info().commandLine().orElse("").contains(run))
-        .forEach(ProcessHandle::destroyForcibly);
+    // wait for the next checkpoint write to begin (its temporary directory appears), then kill the
+    // driver (the SparkSubmit JVM of this run) the hard way
+    org.apache.hadoop.fs.Path checkpoints = new org.apache.hadoop.fs.Path(run + "/checkpoints");
+    long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+    boolean inside = false;
+    while (!inside && !first.isDone() && System.nanoTime() < deadline) {
+      inside = hdfs.listStatus(checkpoints, p -> p.getName().startsWith(".")).length > 0;
+      if (inside) {
+        ProcessHandle.current()
+            .descendants()
+            .filter(p -> p.info().commandLine().orElse("").contains(run))
+            .forEach(ProcessHandle::destroyForcibly);
+      } else {
+        Thread.sleep(5);
+      }
+    }
     SparkJob.ClientRun killed = first.get();
+    assertTrue(inside, "no checkpoint write was caught in progress: " + tail(killed.output()));
     assertTrue(
         killed.exitCode() != 0, "the first attempt was not killed: " + tail(killed.output()));
 
@@ -268,9 +284,38 @@ class TrainingPipelineIT {
     assertEquals(0, second.exitCode(), () -> "see " + second.log() + "\n" + tail(out));
     assertTrue(out.contains("resuming from ckpt-"), tail(out));
     assertTrue(!out.contains("new run "), tail(out));
+    assertEquals(
+        0,
+        hdfs.listStatus(checkpoints, p -> p.getName().startsWith(".")).length,
+        "a half-written checkpoint was left behind");
     JsonNode lastTrain =
         metrics(run).stream().filter(m -> m.has("loss")).reduce((a, b) -> b).orElseThrow();
     assertEquals(3, lastTrain.get("epoch").asInt(), lastTrain.toString());
+
+    // the batch log: the resumed run trained the batches of an uninterrupted run, in the same
+    // order, none skipped or repeated (its records after the checkpoint were dropped on resume)
+    String reference = "/it/runs/resume-reference";
+    SparkJob.ClientRun uninterrupted = train(reference, 2);
+    assertEquals(0, uninterrupted.exitCode(), () -> tail(uninterrupted.output()));
+    List<String> expected = batchLog(reference);
+    List<String> resumed = batchLog(run).subList(0, expected.size());
+    assertEquals(expected, resumed);
+  }
+
+  /** Each training record's epoch, first batch position and digest of the split's batch names. */
+  private static List<String> batchLog(String run) throws IOException {
+    return metrics(run).stream()
+        .filter(m -> m.has("batchesSha256"))
+        .map(
+            m ->
+                m.get("epoch").asInt()
+                    + " "
+                    + m.get("batchFrom").asInt()
+                    + "+"
+                    + m.get("batches").asInt()
+                    + " "
+                    + m.get("batchesSha256").asText())
+        .toList();
   }
 
   /**
@@ -325,68 +370,6 @@ class TrainingPipelineIT {
     ModelStore store = ModelStore.at(URI.create(cluster.hdfsUri() + "/it/models"), hdfs.getConf());
     assertEquals(List.of("v0001"), store.versions("executor-lost"));
     store.open("executor-lost", "v0001"); // verifies every checksum
-  }
-
-  private SparkJob.ClientRun retrain() {
-    try {
-      return cluster.submitClient(
-          job(
-              RetrainJob.class,
-              args(
-                  "--snapshot", "/it/snapshot",
-                  "--dev-source", "/it/corpus/dev.en",
-                  "--dev-target", "/it/corpus/dev.es",
-                  "--test-source", "/it/corpus/test.en",
-                  "--test-target", "/it/corpus/test.es",
-                  "--work", cluster.hdfsUri() + "/it/retrain",
-                  "--models", cluster.hdfsUri() + "/it/models",
-                  "--name", "retrained",
-                  "--set", "sparknmt.train.epochs=1")));
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  /**
-   * Two RetrainJobs fired together on the cluster: one trains and promotes, the other exits 3
-   * naming it and changes nothing; fired again on the same snapshot, the job has nothing to do.
-   */
-  @Test
-  void retrainJobsFiredTogetherTrainOnce() throws Exception {
-    Path part = Files.createTempFile("part-0001", ".tsv");
-    List<String> en = Files.readAllLines(Path.of("target/training-pipeline-it/corpus/train.en"));
-    List<String> es = Files.readAllLines(Path.of("target/training-pipeline-it/corpus/train.es"));
-    List<String> rows = new ArrayList<>();
-    for (int i = 0; i < en.size(); i++) {
-      rows.add(en.get(i) + "\t" + es.get(i));
-    }
-    Files.write(part, rows, StandardCharsets.UTF_8);
-    Path named =
-        Files.move(
-            part,
-            part.resolveSibling("part-0001.tsv"),
-            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    cluster.put("/it/snapshot", named);
-    CompletableFuture<SparkJob.ClientRun> a = CompletableFuture.supplyAsync(this::retrain);
-    CompletableFuture<SparkJob.ClientRun> b = CompletableFuture.supplyAsync(this::retrain);
-    List<SparkJob.ClientRun> runs = List.of(a.get(), b.get());
-    List<Integer> exits = runs.stream().map(SparkJob.ClientRun::exitCode).sorted().toList();
-    assertEquals(
-        List.of(Cli.EXIT_OK, Cli.EXIT_LOCKED),
-        exits,
-        () -> tail(runs.get(0).output()) + "\n---\n" + tail(runs.get(1).output()));
-    SparkJob.ClientRun locked =
-        runs.get(0).exitCode() == Cli.EXIT_LOCKED ? runs.get(0) : runs.get(1);
-    assertTrue(
-        locked.output().contains("is locked by retraining of model 'retrained'"),
-        tail(locked.output()));
-    ModelStore store = ModelStore.at(URI.create(cluster.hdfsUri() + "/it/models"), hdfs.getConf());
-    assertEquals(List.of("v0001"), store.versions("retrained"));
-    assertEquals("v0001", store.championVersion("retrained").orElseThrow());
-
-    SparkJob.ClientRun again = retrain();
-    assertEquals(Cli.EXIT_NOTHING_TO_DO, again.exitCode(), () -> tail(again.output()));
-    assertEquals(List.of("v0001"), store.versions("retrained"));
   }
 
   /** Starts a TrainJob in the background and returns once its first checkpoint exists. */

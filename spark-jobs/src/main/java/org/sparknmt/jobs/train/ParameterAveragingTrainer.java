@@ -170,6 +170,7 @@ public final class ParameterAveragingTrainer {
       // split index within the epoch, for progress and the every-N-splits settings
       for (int split = from / plan.splitSize(); from < batches; split++) {
         List<String> paths = plan.splitFrom(epoch, from);
+        int splitFrom = from;
         from += paths.size();
         String what =
             String.format(
@@ -198,7 +199,8 @@ public final class ParameterAveragingTrainer {
             duration(eta));
         report.append(
             MetricsRecord.train(
-                iteration, epoch, split, loss, lr, tokensPerSec, wallMillis / 1000.0));
+                    iteration, epoch, split, loss, lr, tokensPerSec, wallMillis / 1000.0)
+                .withBatches(splitFrom, paths));
 
         boolean endOfEpoch = from == batches;
         int nextEpoch = endOfEpoch ? epoch + 1 : epoch;
