@@ -21,7 +21,8 @@ import picocli.CommandLine;
 /**
  * The schedule templates in {@code deploy/schedule/} name only what exists in this build: the job
  * classes, RetrainJob's options, {@code sparknmt.*} configuration keys, the build's Java options
- * (or deploy/spark-submit.sh, which adds them), the application jar's name and the Spark version.
+ * (or deploy/spark-submit.sh, which adds them, or the sparknmt image, which carries them), the
+ * application jar's name and the Spark version.
  */
 class ScheduleTemplatesTest {
   private static final Path SCHEDULES =
@@ -77,6 +78,10 @@ class ScheduleTemplatesTest {
 
     if (text.contains("deploy/spark-submit.sh")) {
       assertTrue(Files.isRegularFile(SCHEDULES.resolve("../spark-submit.sh")));
+    } else if (text.contains("kind: ScheduledSparkApplication")) {
+      // the sparknmt image carries the Java options (KubernetesManifestsTest checks the rest)
+      assertTrue(text.contains("deploy/k8s/Dockerfile"), template + " names the image it runs");
+      assertFalse(text.contains("javaOptions"), template + ": the image carries the Java options");
     } else {
       assertTrue(
           text.contains(BuildInfo.javaOptions()),

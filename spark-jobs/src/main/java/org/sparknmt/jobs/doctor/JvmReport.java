@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeSet;
@@ -17,6 +18,7 @@ import org.nd4j.linalg.factory.Environment;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOps;
 import org.nd4j.nativeblas.NativeOpsHolder;
+import org.sparknmt.jobs.BuildInfo;
 
 /**
  * What one JVM of the job (the driver or an executor) runs on: Java, Spark, Hadoop, DL4J/ND4J
@@ -88,13 +90,25 @@ public final class JvmReport {
         }) {
       r.put("env." + var, System.getenv().getOrDefault(var, "(unset)"));
     }
+    List<String> jvmArguments = ManagementFactory.getRuntimeMXBean().getInputArguments();
     r.put(
         "jvm.arguments.add-opens",
-        Long.toString(
-            ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens"))
-                .count()));
+        Long.toString(jvmArguments.stream().filter(a -> a.startsWith("--add-opens")).count()));
+    r.put("jvm.options.missing", missingBuildOptions(jvmArguments));
     return r;
+  }
+
+  /**
+   * The build's Java options ({@link BuildInfo#javaOptions()}) that a JVM started with {@code
+   * jvmArguments} lacks, or {@code none}: shows whether spark-submit, the image or the cluster
+   * passed them to the driver and to every executor.
+   */
+  static String missingBuildOptions(List<String> jvmArguments) {
+    List<String> missing =
+        Arrays.stream(BuildInfo.javaOptions().split("\\s+"))
+            .filter(option -> !jvmArguments.contains(option))
+            .toList();
+    return missing.isEmpty() ? "none" : String.join(" ", missing);
   }
 
   /** libnd4j's SIMD level codes (as its CPU factory prints them at start-up). */
