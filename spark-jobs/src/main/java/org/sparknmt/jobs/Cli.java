@@ -78,7 +78,7 @@ public final class Cli {
    * other code (reported as FAILED with the diagnostics "User application exited with status N").
    * {@code System.exit} must not be called there: the ApplicationMaster's shutdown hook would
    * report FAILED ("Shutdown hook called before final status was reported") even for exit code 0,
-   * seen on the local YARN cluster with DoctorJob, and YARN would start a second attempt.
+   * as seen on the local YARN cluster with DoctorJob.
    */
   static void exitInsideYarnApplicationMaster(int code) {
     if (code != EXIT_OK) {

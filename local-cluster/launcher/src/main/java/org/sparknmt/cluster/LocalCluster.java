@@ -39,9 +39,11 @@ import java.util.stream.Stream;
  * <p>Everything lives in the work dir: {@code conf/hadoop} and {@code conf/spark} (core-site.xml,
  * hdfs-site.xml; the latter is Spark's {@code SPARK_CONF_DIR}, so drivers and executors see {@code
  * fs.defaultFS} and {@code dfs.replication=1}), {@code hdfs/} (NameNode and DataNode storage),
- * {@code spark/worker-N} (worker dirs with executor and driver logs), {@code logs/} (one log per
- * daemon and per submission, kept on failure) and {@code cluster.properties} (pids, ports, URLs) so
- * another JVM can {@link #attach} to the running cluster and stop it.
+ * {@code spark/worker-N} (worker dirs with executor and driver logs), in yarn mode {@code
+ * conf/nodemanager-N} and {@code yarn/nodemanager-N} (its local dirs and the containers' logs),
+ * {@code logs/} (one log per daemon and per submission, kept on failure) and {@code
+ * cluster.properties} (pids, ports, URLs) so another JVM can {@link #attach} to the running cluster
+ * and stop it.
  *
  * <pre>{@code
  * try (LocalCluster c = LocalCluster.builder(workDir).workers(2).start()) {
@@ -211,7 +213,7 @@ public final class LocalCluster implements AutoCloseable {
               + work.resolve(STATE_FILE)
               + "); stop it first");
     }
-    for (String owned : List.of("conf", "hdfs", "spark", "logs", STATE_FILE)) {
+    for (String owned : List.of("conf", "hdfs", "spark", "yarn", "logs", STATE_FILE)) {
       deleteRecursively(work.resolve(owned));
     }
     Map<String, Integer> ports = freePorts(portNames(b.manager, b.workers));
