@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # A real Spark standalone cluster + HDFS on this machine (NameNode, DataNode, Master, N Workers as
-# separate JVMs, from Maven Central jars), run by the same launcher as the integration tests.
+# separate JVMs, from Maven Central jars), or with --yarn a YARN cluster (ResourceManager, N
+# NodeManagers) + HDFS, run by the same launcher as the integration tests.
 set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: deploy/local-cluster.sh start  [--workers N] [--worker-cores N] [--worker-memory 2g] [--timeout-seconds S]
+usage: deploy/local-cluster.sh start  [--yarn] [--workers N] [--worker-cores N] [--worker-memory 2g] [--timeout-seconds S]
+                                      --yarn: a YARN ResourceManager + N NodeManagers instead of a Spark
+                                      master + N workers; submit with
+                                      HADOOP_CONF_DIR=<state>/conf/spark deploy/spark-submit.sh --master yarn ...
        deploy/local-cluster.sh status                 exit 0 when HDFS and all workers are up
        deploy/local-cluster.sh stop
        deploy/local-cluster.sh submit [--deploy-mode client|cluster] [--driver-memory 1g]

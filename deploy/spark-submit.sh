@@ -15,6 +15,10 @@ Runs MAIN (e.g. org.sparknmt.jobs.DoctorJob) from the sparknmt application jar w
 Uses $SPARK_HOME/bin/spark-submit when SPARK_HOME is set, otherwise SparkSubmit from the Spark home
 this repository assembles (local-cluster/spark-home/target/spark-home).
 
+YARN (--master yarn): HADOOP_CONF_DIR (or YARN_CONF_DIR) must name the cluster's Hadoop configuration
+(yarn-site.xml, core-site.xml, hdfs-site.xml); in cluster deploy mode spark-submit waits for the
+application and exits non-zero unless YARN reports it SUCCEEDED.
+
 Standalone cluster deploy mode (--master spark://host:6066 --deploy-mode cluster, the master's REST
 gateway): spark-submit itself exits 0 even when the driver fails, so this script polls
 http://host:6066/v1/submissions/status/<driver> and exits 0 only if the driver FINISHED.
@@ -24,6 +28,7 @@ Environment:
   SPARKNMT_APP_JAR       local application jar (default: <repo>/spark-jobs/target/sparknmt-app.jar)
   SPARKNMT_APP_RESOURCE  what to submit as the application resource (default: SPARKNMT_APP_JAR)
   SPARK_HOME             a Spark 3.5 distribution (optional)
+  HADOOP_CONF_DIR        the Hadoop/YARN configuration directory (needed for --master yarn)
 
 Example:
   deploy/spark-submit.sh --master spark://master:7077 --class org.sparknmt.jobs.DoctorJob --path hdfs:///tmp
@@ -74,10 +79,15 @@ else
     { echo "error: no SPARK_HOME and no $SPARK_HOME (mvn -pl local-cluster/spark-home package)" >&2; exit 2; }
   scala=$(ls "$SPARK_HOME/jars" | sed -n 's/^spark-core_\([0-9.]*\)-.*/\1/p' | head -1)
   export SPARK_HOME SPARK_SCALA_VERSION=$scala
-  # what bin/spark-submit runs: in client mode this JVM is the driver
+  # what bin/spark-submit runs: in client mode this JVM is the driver. Its class path, as Spark's
+  # launcher builds it: the conf dir, the jars, then HADOOP_CONF_DIR and YARN_CONF_DIR (where a
+  # YARN client finds yarn-site.xml and the cluster's core-site.xml/hdfs-site.xml)
+  classpath="${SPARK_CONF_DIR:-$SPARK_HOME/conf}:$SPARK_HOME/jars/*"
+  for dir in "${HADOOP_CONF_DIR:-}" "${YARN_CONF_DIR:-}"; do
+    [ -z "$dir" ] || classpath="$classpath:$dir"
+  done
   # shellcheck disable=SC2206
-  submit=(java -cp "${SPARK_CONF_DIR:-$SPARK_HOME/conf}:$SPARK_HOME/jars/*" -Xmx"$driver_memory" $JAVA_OPTIONS
-          org.apache.spark.deploy.SparkSubmit)
+  submit=(java -cp "$classpath" -Xmx"$driver_memory" $JAVA_OPTIONS org.apache.spark.deploy.SparkSubmit)
 fi
 
 if ! $rest; then

@@ -53,10 +53,44 @@ public final class Cli {
     return cl.execute(args);
   }
 
-  /** Runs the command and exits the JVM with its exit code (for {@code main}). */
+  /**
+   * Runs the command and exits the JVM with its exit code (for {@code main}); in YARN cluster
+   * deploy mode see {@link #exitInsideYarnApplicationMaster}.
+   */
   public static void main(Callable<Integer> command, String... args) {
     int code = execute(command, args);
+    if (System.getProperty(YARN_CLUSTER_MODE_PROPERTY) != null) {
+      exitInsideYarnApplicationMaster(code);
+      return;
+    }
     System.exit(code);
+  }
+
+  /**
+   * Set by Spark's YARN ApplicationMaster, only in cluster deploy mode, where the driver's {@code
+   * main} runs in a thread of the ApplicationMaster's JVM.
+   */
+  static final String YARN_CLUSTER_MODE_PROPERTY = "spark.yarn.app.id";
+
+  /**
+   * Ends {@code main} inside the YARN ApplicationMaster: returns for exit code 0 (the
+   * ApplicationMaster then reports SUCCEEDED), throws Spark's {@code SparkUserAppException} for any
+   * other code (reported as FAILED with the diagnostics "User application exited with status N").
+   * {@code System.exit} must not be called there: the ApplicationMaster's shutdown hook would
+   * report FAILED ("Shutdown hook called before final status was reported") even for exit code 0,
+   * as seen on the local YARN cluster with DoctorJob.
+   */
+  static void exitInsideYarnApplicationMaster(int code) {
+    if (code != EXIT_OK) {
+      // a checked exception to javac (SparkException), thrown unchecked so that the jobs' main
+      // methods need no throws clause; the ApplicationMaster catches it by its class
+      Cli.<RuntimeException>throwUnchecked(new org.apache.spark.SparkUserAppException(code));
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T extends Throwable> void throwUnchecked(Throwable t) throws T {
+    throw (T) t;
   }
 
   static int exitCode(Throwable ex) {

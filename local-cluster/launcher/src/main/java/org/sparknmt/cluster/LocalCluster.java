@@ -30,12 +30,20 @@ import java.util.stream.Stream;
  * submitted with {@code org.apache.spark.deploy.SparkSubmit} in a child JVM, exactly as {@code
  * spark-submit} would run it.
  *
+ * <p>In {@link Manager#YARN yarn mode} a YARN ResourceManager and N NodeManagers take the place of
+ * the Master and the Workers (same jars as a Hadoop distribution's {@code yarn resourcemanager} and
+ * {@code yarn nodemanager}; containers are child processes of their NodeManager). Clients submit
+ * with {@code spark-submit --master yarn} and {@code HADOOP_CONF_DIR} = {@link #sparkConfDir()},
+ * which then also holds yarn-site.xml ({@link YarnSite}).
+ *
  * <p>Everything lives in the work dir: {@code conf/hadoop} and {@code conf/spark} (core-site.xml,
  * hdfs-site.xml; the latter is Spark's {@code SPARK_CONF_DIR}, so drivers and executors see {@code
  * fs.defaultFS} and {@code dfs.replication=1}), {@code hdfs/} (NameNode and DataNode storage),
- * {@code spark/worker-N} (worker dirs with executor and driver logs), {@code logs/} (one log per
- * daemon and per submission, kept on failure) and {@code cluster.properties} (pids, ports, URLs) so
- * another JVM can {@link #attach} to the running cluster and stop it.
+ * {@code spark/worker-N} (worker dirs with executor and driver logs), in yarn mode {@code
+ * conf/nodemanager-N} and {@code yarn/nodemanager-N} (its local dirs and the containers' logs),
+ * {@code logs/} (one log per daemon and per submission, kept on failure) and {@code
+ * cluster.properties} (pids, ports, URLs) so another JVM can {@link #attach} to the running cluster
+ * and stop it.
  *
  * <pre>{@code
  * try (LocalCluster c = LocalCluster.builder(workDir).workers(2).start()) {
@@ -50,11 +58,33 @@ public final class LocalCluster implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(LocalCluster.class.getName());
   private static final Pattern DRIVER_ID = Pattern.compile("(driver-\\d{14}-\\d{4,})");
+
+  /**
+   * Java 17 options of the YARN daemons: Hadoop 3.3's Guice 4.0 (cglib) defines classes through
+   * {@code ClassLoader.defineClass}, which Java 17 refuses without this (seen: "Error starting
+   * ResourceManager ... module java.base does not opens java.lang"); Hadoop 3.4's hadoop-env.sh
+   * adds the same.
+   */
+  static final List<String> YARN_DAEMON_JAVA_OPTIONS =
+      List.of(
+          "--add-opens=java.base/java.lang=ALL-UNNAMED",
+          "--add-exports=java.base/sun.net.dns=ALL-UNNAMED",
+          "--add-exports=java.base/sun.net.util=ALL-UNNAMED");
+
   private static final List<String> TERMINAL_DRIVER_STATES =
       List.of("FINISHED", "FAILED", "KILLED", "ERROR");
 
+  /** Which cluster manager runs the Spark applications. */
+  public enum Manager {
+    /** Spark's standalone Master and Workers. */
+    STANDALONE,
+    /** A YARN ResourceManager and NodeManagers. */
+    YARN
+  }
+
   private final Homes homes;
   private final Path workDir;
+  private final Manager manager;
   private final int workers;
   private final Map<String, Integer> ports;
   private final List<Daemon> daemons;
@@ -64,9 +94,15 @@ public final class LocalCluster implements AutoCloseable {
   record Daemon(String name, long pid, String mainClass, Path log) {}
 
   private LocalCluster(
-      Homes homes, Path workDir, int workers, Map<String, Integer> ports, List<Daemon> daemons) {
+      Homes homes,
+      Path workDir,
+      Manager manager,
+      int workers,
+      Map<String, Integer> ports,
+      List<Daemon> daemons) {
     this.homes = homes;
     this.workDir = workDir;
+    this.manager = manager;
     this.workers = workers;
     this.ports = Map.copyOf(ports);
     this.daemons = List.copyOf(daemons);
@@ -80,6 +116,7 @@ public final class LocalCluster implements AutoCloseable {
   public static final class Builder {
     private final Path workDir;
     private Homes homes;
+    private Manager manager = Manager.STANDALONE;
     private int workers = 2;
     private int workerCores = 1;
     private String workerMemory = "2g";
@@ -93,6 +130,15 @@ public final class LocalCluster implements AutoCloseable {
     /** The Spark and Hadoop homes (default: {@link Homes#fromSystemProperties()}). */
     public Builder homes(Homes h) {
       this.homes = h;
+      return this;
+    }
+
+    /**
+     * The cluster manager (default {@link Manager#STANDALONE}). With {@link Manager#YARN} the
+     * workers are NodeManagers, and worker cores and memory are what each offers to containers.
+     */
+    public Builder manager(Manager m) {
+      this.manager = java.util.Objects.requireNonNull(m);
       return this;
     }
 
@@ -113,7 +159,10 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
-    /** Memory each worker offers to executors and drivers ({@code --memory}, e.g. 2g). */
+    /**
+     * Memory each worker offers to executors and drivers ({@code --memory}, e.g. 2g; in yarn mode
+     * {@code yarn.nodemanager.resource.memory-mb}).
+     */
     public Builder workerMemory(String memory) {
       if (!memory.matches("\\d+[kKmMgGtT]")) {
         throw new IllegalArgumentException(
@@ -164,20 +213,30 @@ public final class LocalCluster implements AutoCloseable {
               + work.resolve(STATE_FILE)
               + "); stop it first");
     }
-    for (String owned : List.of("conf", "hdfs", "spark", "logs", STATE_FILE)) {
+    for (String owned : List.of("conf", "hdfs", "spark", "yarn", "logs", STATE_FILE)) {
       deleteRecursively(work.resolve(owned));
     }
-    Map<String, Integer> ports = freePorts(portNames(b.workers));
+    Map<String, Integer> ports = freePorts(portNames(b.manager, b.workers));
     writeConf(work, ports);
+    if (b.manager == Manager.YARN) {
+      writeYarnConf(work, ports, b.workers, megabytes(b.workerMemory), b.workerCores);
+    }
 
-    LocalCluster cluster = new LocalCluster(homes, work, b.workers, ports, List.of());
+    LocalCluster cluster = new LocalCluster(homes, work, b.manager, b.workers, ports, List.of());
     long t0 = System.nanoTime();
     List<Daemon> started = new ArrayList<>();
     try {
-      // Spark comes up while the NameNode is being formatted
-      started.add(cluster.startMaster());
-      for (int i = 1; i <= b.workers; i++) {
-        started.add(cluster.startWorker(i, b.workerCores, b.workerMemory));
+      // Spark (or YARN) comes up while the NameNode is being formatted
+      if (b.manager == Manager.YARN) {
+        started.add(cluster.startResourceManager());
+        for (int i = 1; i <= b.workers; i++) {
+          started.add(cluster.startNodeManager(i, b.workerCores));
+        }
+      } else {
+        started.add(cluster.startMaster());
+        for (int i = 1; i <= b.workers; i++) {
+          started.add(cluster.startWorker(i, b.workerCores, b.workerMemory));
+        }
       }
       cluster.formatNameNode();
       started.add(
@@ -188,12 +247,12 @@ public final class LocalCluster implements AutoCloseable {
           0,
           cluster.startHadoopDaemon(
               "namenode", "org.apache.hadoop.hdfs.server.namenode.NameNode", "512m"));
-      cluster = new LocalCluster(homes, work, b.workers, ports, started);
+      cluster = new LocalCluster(homes, work, b.manager, b.workers, ports, started);
       // written before waiting, so that 'stop' finds the daemons even if this JVM dies now
       cluster.writeState();
       cluster.awaitReady(b.startTimeout);
     } catch (IOException | RuntimeException e) {
-      new LocalCluster(homes, work, b.workers, ports, started).stop();
+      new LocalCluster(homes, work, b.manager, b.workers, ports, started).stop();
       throw e;
     }
     if (b.stopOnExit) {
@@ -203,11 +262,11 @@ public final class LocalCluster implements AutoCloseable {
     }
     LOG.log(
         System.Logger.Level.INFO,
-        "local cluster up in {0} s: {1}, {2}, master UI {3}, logs {4}",
+        "local cluster up in {0} s: {1}, {2}, UI {3}, logs {4}",
         (System.nanoTime() - t0) / 1_000_000_000L,
         cluster.masterUrl(),
         cluster.hdfsUri(),
-        cluster.masterWebUrl(),
+        b.manager == Manager.YARN ? cluster.resourceManagerWebUrl() : cluster.masterWebUrl(),
         cluster.logDir());
     return cluster;
   }
@@ -249,19 +308,26 @@ public final class LocalCluster implements AutoCloseable {
     }
     Homes homes =
         new Homes(Path.of(p.getProperty("spark.home")), Path.of(p.getProperty("hadoop.home")));
+    Manager manager = Manager.valueOf(p.getProperty("manager", Manager.STANDALONE.name()));
     return Optional.of(
-        new LocalCluster(homes, work, Integer.parseInt(p.getProperty("workers")), ports, daemons));
+        new LocalCluster(
+            homes, work, manager, Integer.parseInt(p.getProperty("workers")), ports, daemons));
   }
 
   private void writeState() throws IOException {
     Properties p = new Properties();
     p.setProperty("spark.home", homes.spark().toString());
     p.setProperty("hadoop.home", homes.hadoop().toString());
+    p.setProperty("manager", manager.name());
     p.setProperty("workers", Integer.toString(workers));
     p.setProperty("master.url", masterUrl());
-    p.setProperty("rest.url", restUrl());
     p.setProperty("hdfs.uri", hdfsUri());
-    p.setProperty("master.web.url", masterWebUrl());
+    if (manager == Manager.YARN) {
+      p.setProperty("resourcemanager.web.url", resourceManagerWebUrl());
+    } else {
+      p.setProperty("rest.url", restUrl());
+      p.setProperty("master.web.url", masterWebUrl());
+    }
     p.setProperty("namenode.web.url", nameNodeWebUrl());
     ports.forEach((k, v) -> p.setProperty("port." + k, Integer.toString(v)));
     List<String> names = new ArrayList<>();
@@ -318,18 +384,23 @@ public final class LocalCluster implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // configuration
 
-  static List<String> portNames(int workers) {
+  static List<String> portNames(Manager manager, int workers) {
     List<String> names =
         new ArrayList<>(
             List.of(
-                "namenode.rpc",
-                "namenode.http",
-                "datanode.data",
-                "datanode.http",
-                "datanode.ipc",
-                "master.rpc",
-                "master.ui",
-                "master.rest"));
+                "namenode.rpc", "namenode.http", "datanode.data", "datanode.http", "datanode.ipc"));
+    if (manager == Manager.YARN) {
+      for (String p : List.of("rpc", "scheduler", "tracker", "admin", "web")) {
+        names.add("resourcemanager." + p);
+      }
+      for (int i = 1; i <= workers; i++) {
+        for (String p : List.of("rpc", "localizer", "web")) {
+          names.add("nodemanager-" + i + "." + p);
+        }
+      }
+      return names;
+    }
+    names.addAll(List.of("master.rpc", "master.ui", "master.rest"));
     for (int i = 1; i <= workers; i++) {
       names.add("worker-" + i + ".ui");
     }
@@ -392,6 +463,50 @@ public final class LocalCluster implements AutoCloseable {
         StandardCharsets.UTF_8);
   }
 
+  /**
+   * yarn-site.xml for clients and the ResourceManager (conf/spark, conf/hadoop) with
+   * capacity-scheduler.xml, and per NodeManager a conf dir of its own ({@code conf/nodemanager-N}:
+   * its ports, local and log dirs).
+   */
+  static void writeYarnConf(
+      Path work, Map<String, Integer> ports, int nodeManagers, int memoryMb, int vcores)
+      throws IOException {
+    Map<String, String> common = YarnSite.common(ports, memoryMb, vcores, HOST);
+    for (Path dir : List.of(work.resolve("conf/hadoop"), work.resolve("conf/spark"))) {
+      SiteXml.write(dir.resolve("yarn-site.xml"), common);
+    }
+    SiteXml.write(work.resolve("conf/hadoop/capacity-scheduler.xml"), YarnSite.capacityScheduler());
+    for (int i = 1; i <= nodeManagers; i++) {
+      Path conf = work.resolve("conf/nodemanager-" + i);
+      Files.createDirectories(conf);
+      for (String file : List.of("core-site.xml", "hdfs-site.xml", "log4j.properties")) {
+        Files.copy(
+            work.resolve("conf/hadoop").resolve(file),
+            conf.resolve(file),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      Path dir = work.resolve("yarn/nodemanager-" + i);
+      Files.createDirectories(dir.resolve("local"));
+      Files.createDirectories(dir.resolve("logs"));
+      SiteXml.write(
+          conf.resolve("yarn-site.xml"), YarnSite.nodeManager(common, ports, i, dir, HOST));
+    }
+  }
+
+  /** {@code 512m}, {@code 2g} ... in megabytes. */
+  static int megabytes(String memory) {
+    long n = Long.parseLong(memory.substring(0, memory.length() - 1));
+    long mb =
+        switch (Character.toLowerCase(memory.charAt(memory.length() - 1))) {
+          case 'k' -> n / 1024;
+          case 'm' -> n;
+          case 'g' -> n * 1024;
+          case 't' -> n * 1024 * 1024;
+          default -> throw new IllegalArgumentException("not a memory size: " + memory);
+        };
+    return Math.toIntExact(mb);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // daemons
 
@@ -432,6 +547,14 @@ public final class LocalCluster implements AutoCloseable {
     return env;
   }
 
+  /**
+   * The directory where NodeManager {@code i} (1-based) keeps the containers' logs: {@code
+   * application_*}/{@code container_*}/{@code stdout|stderr}.
+   */
+  public Path nodeManagerLogDir(int i) {
+    return workDir.resolve("yarn/nodemanager-" + i + "/logs");
+  }
+
   /** The environment of every Spark JVM: without these executors cannot even be launched. */
   Map<String, String> sparkEnv() {
     Map<String, String> env = new HashMap<>();
@@ -444,12 +567,16 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private List<String> hadoopJava(String heap, String mainClass, String... args) {
+    return hadoopJava(hadoopConfDir(), heap, mainClass, args);
+  }
+
+  private List<String> hadoopJava(Path confDir, String heap, String mainClass, String... args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Processes.javaExecutable());
     cmd.add("-Xmx" + heap);
     cmd.add("-Dhadoop.log.dir=" + logDir());
     cmd.add("-cp");
-    cmd.add(homes.hadoopClassPath(hadoopConfDir()));
+    cmd.add(homes.hadoopClassPath(confDir));
     cmd.add(mainClass);
     cmd.addAll(List.of(args));
     return cmd;
@@ -484,6 +611,36 @@ public final class LocalCluster implements AutoCloseable {
   private Daemon startHadoopDaemon(String name, String mainClass, String heap) throws IOException {
     Path log = logDir().resolve(name + ".log");
     Process p = Processes.start(hadoopJava(heap, mainClass), hadoopEnv(), workDir, log);
+    return new Daemon(name, p.pid(), mainClass, log);
+  }
+
+  private Daemon startResourceManager() throws IOException {
+    String mainClass = "org.apache.hadoop.yarn.server.resourcemanager.ResourceManager";
+    Path log = logDir().resolve("resourcemanager.log");
+    List<String> cmd = hadoopJava("512m", mainClass);
+    cmd.addAll(1, YARN_DAEMON_JAVA_OPTIONS);
+    Process p = Processes.start(cmd, hadoopEnv(), workDir, log);
+    return new Daemon("resourcemanager", p.pid(), mainClass, log);
+  }
+
+  /**
+   * NodeManager {@code i}: containers are launched by {@code bash} as its child processes with the
+   * NodeManager's {@code JAVA_HOME} (this JVM's Java, as hadoop-env.sh would set it) and {@code
+   * OMP_NUM_THREADS} = its cores.
+   */
+  private Daemon startNodeManager(int i, int cores) throws IOException {
+    String mainClass = "org.apache.hadoop.yarn.server.nodemanager.NodeManager";
+    String name = "nodemanager-" + i;
+    Path conf = workDir.resolve("conf/" + name);
+    Map<String, String> env = hadoopEnv();
+    env.put("HADOOP_CONF_DIR", conf.toString());
+    env.put("JAVA_HOME", System.getProperty("java.home"));
+    env.put("OMP_NUM_THREADS", Integer.toString(cores));
+    env.put("OMP_WAIT_POLICY", "PASSIVE");
+    Path log = logDir().resolve(name + ".log");
+    List<String> cmd = hadoopJava(conf, "384m", mainClass);
+    cmd.addAll(1, YARN_DAEMON_JAVA_OPTIONS);
+    Process p = Processes.start(cmd, env, workDir, log);
     return new Daemon(name, p.pid(), mainClass, log);
   }
 
@@ -581,9 +738,17 @@ public final class LocalCluster implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // status
 
-  /** What the daemons report right now. */
+  /**
+   * What the daemons report right now; in yarn mode the workers are the NodeManagers the
+   * ResourceManager counts as active.
+   */
   public record Status(
-      int liveDataNodes, String fsState, int aliveWorkers, int expectedWorkers, List<String> dead) {
+      int liveDataNodes,
+      String fsState,
+      Manager manager,
+      int aliveWorkers,
+      int expectedWorkers,
+      List<String> dead) {
     public boolean hdfsReady() {
       return liveDataNodes >= 1 && "Operational".equals(fsState);
     }
@@ -602,7 +767,7 @@ public final class LocalCluster implements AutoCloseable {
           + liveDataNodes
           + " state="
           + fsState
-          + ", Spark alive workers="
+          + (manager == Manager.YARN ? ", YARN active NodeManagers=" : ", Spark alive workers=")
           + aliveWorkers
           + "/"
           + expectedWorkers
@@ -614,7 +779,12 @@ public final class LocalCluster implements AutoCloseable {
     String nn =
         Http.get(nameNodeWebUrl() + "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState")
             .orElse("");
-    String master = Http.get(masterWebUrl() + "/json/").orElse("");
+    int alive =
+        manager == Manager.YARN
+            ? Http.intValue(
+                Http.get(resourceManagerWebUrl() + "/ws/v1/cluster/metrics").orElse(""),
+                "activeNodes")
+            : Http.intValue(Http.get(masterWebUrl() + "/json/").orElse(""), "aliveworkers");
     List<String> dead = new ArrayList<>();
     for (Daemon d : daemons) {
       if (Processes.find(d.pid(), d.mainClass()).isEmpty()) {
@@ -624,7 +794,8 @@ public final class LocalCluster implements AutoCloseable {
     return new Status(
         Http.intValue(nn, "NumLiveDataNodes"),
         Http.value(nn, "FSState").orElse("unreachable"),
-        Http.intValue(master, "aliveworkers"),
+        manager,
+        alive,
         workers,
         dead);
   }
@@ -636,13 +807,43 @@ public final class LocalCluster implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // addresses
 
-  /** The master for client-mode submissions and SparkContexts: {@code spark://127.0.0.1:port}. */
+  /**
+   * The master for client-mode submissions and SparkContexts: {@code spark://127.0.0.1:port}, or
+   * {@code yarn} in yarn mode (the ResourceManager is found through yarn-site.xml in {@code
+   * HADOOP_CONF_DIR} = {@link #sparkConfDir()}).
+   */
   public String masterUrl() {
-    return "spark://" + HOST + ":" + ports.get("master.rpc");
+    return manager == Manager.YARN ? "yarn" : "spark://" + HOST + ":" + ports.get("master.rpc");
+  }
+
+  public Manager manager() {
+    return manager;
+  }
+
+  /** The ResourceManager's web UI and REST API (yarn mode). */
+  public String resourceManagerWebUrl() {
+    requireManager(Manager.YARN, "a ResourceManager");
+    return "http://" + HOST + ":" + ports.get("resourcemanager.web");
+  }
+
+  private void requireManager(Manager m, String what) {
+    if (manager != m) {
+      throw new IllegalStateException(
+          "this local cluster runs "
+              + manager.name().toLowerCase(java.util.Locale.ROOT)
+              + ", it has no "
+              + what
+              + (m == Manager.STANDALONE
+                  ? " (in yarn mode submit with: HADOOP_CONF_DIR="
+                      + sparkConfDir()
+                      + " deploy/spark-submit.sh --master yarn ...)"
+                  : ""));
+    }
   }
 
   /** The REST submission gateway (cluster deploy mode): {@code spark://127.0.0.1:port}. */
   public String restUrl() {
+    requireManager(Manager.STANDALONE, "Spark master REST gateway");
     return "spark://" + HOST + ":" + ports.get("master.rest");
   }
 
@@ -652,6 +853,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   public String masterWebUrl() {
+    requireManager(Manager.STANDALONE, "Spark master");
     return "http://" + HOST + ":" + ports.get("master.ui");
   }
 

@@ -24,7 +24,10 @@ public final class LocalClusterCli {
       String.join(
           "\n",
           "usage: LocalClusterCli <command> [--work-dir DIR] [options]",
-          "  start  [--workers N] [--worker-cores N] [--worker-memory 2g] [--timeout-seconds S]",
+          "  start  [--yarn] [--workers N] [--worker-cores N] [--worker-memory 2g]"
+              + " [--timeout-seconds S]",
+          "         --yarn: a YARN ResourceManager + N NodeManagers instead of a Spark master +"
+              + " N workers",
           "  status                        exit 0 when HDFS and every worker are up",
           "  stop",
           "  submit [--deploy-mode client|cluster] [--java-options OPTS] [--driver-memory 1g]",
@@ -79,6 +82,7 @@ public final class LocalClusterCli {
     while (!args.isEmpty()) {
       String opt = args.pop();
       switch (opt) {
+        case "--yarn" -> b.manager(LocalCluster.Manager.YARN);
         case "--workers" -> b.workers(intValue(opt, args));
         case "--worker-cores" -> b.workerCores(intValue(opt, args));
         case "--worker-memory" -> b.workerMemory(value(opt, args));
@@ -93,10 +97,17 @@ public final class LocalClusterCli {
 
   private void printAddresses(LocalCluster c) {
     out.println("master      " + c.masterUrl());
-    out.println("rest        " + c.restUrl());
+    if (c.manager() == LocalCluster.Manager.YARN) {
+      out.println("yarn ui     " + c.resourceManagerWebUrl());
+    } else {
+      out.println("rest        " + c.restUrl());
+    }
     out.println("hdfs        " + c.hdfsUri());
-    out.println("master ui   " + c.masterWebUrl());
+    if (c.manager() == LocalCluster.Manager.STANDALONE) {
+      out.println("master ui   " + c.masterWebUrl());
+    }
     out.println("namenode ui " + c.nameNodeWebUrl());
+    // in yarn mode: export HADOOP_CONF_DIR=<this> before deploy/spark-submit.sh --master yarn
     out.println("spark conf  " + c.sparkConfDir());
     out.println("logs        " + c.logDir());
   }

@@ -38,7 +38,7 @@ class LocalClusterTest {
 
   @Test
   void freePortsAreDistinctAndNamed() throws Exception {
-    List<String> names = LocalCluster.portNames(3);
+    List<String> names = LocalCluster.portNames(LocalCluster.Manager.STANDALONE, 3);
     Map<String, Integer> ports = LocalCluster.freePorts(names);
     assertEquals(names.size(), ports.size());
     assertEquals(names.size(), new HashSet<>(ports.values()).size());
@@ -47,7 +47,8 @@ class LocalClusterTest {
 
   @Test
   void writesTheSameSiteFilesForHadoopAndSpark() throws Exception {
-    Map<String, Integer> ports = LocalCluster.freePorts(LocalCluster.portNames(1));
+    Map<String, Integer> ports =
+        LocalCluster.freePorts(LocalCluster.portNames(LocalCluster.Manager.STANDALONE, 1));
     LocalCluster.writeConf(tmp, ports);
     String core = Files.readString(tmp.resolve("conf/spark/core-site.xml"));
     assertTrue(
@@ -62,6 +63,38 @@ class LocalClusterTest {
     assertTrue(hdfs.contains("<name>dfs.namenode.safemode.extension</name><value>0</value>"));
     assertEquals(hdfs, Files.readString(tmp.resolve("conf/hadoop/hdfs-site.xml")));
     assertTrue(Files.exists(tmp.resolve("conf/hadoop/log4j.properties")));
+  }
+
+  @Test
+  void yarnModeWritesYarnSiteForClientsAndOneConfDirPerNodeManager() throws Exception {
+    Map<String, Integer> ports =
+        LocalCluster.freePorts(LocalCluster.portNames(LocalCluster.Manager.YARN, 2));
+    assertTrue(ports.containsKey("resourcemanager.web") && ports.containsKey("nodemanager-2.rpc"));
+    assertTrue(!ports.containsKey("master.rpc"), ports.toString());
+    LocalCluster.writeConf(tmp, ports);
+    LocalCluster.writeYarnConf(tmp, ports, 2, LocalCluster.megabytes("6g"), 4);
+    String client = Files.readString(tmp.resolve("conf/spark/yarn-site.xml"));
+    assertTrue(
+        client.contains(
+            "<name>yarn.resourcemanager.address</name><value>127.0.0.1:"
+                + ports.get("resourcemanager.rpc")
+                + "</value>"),
+        client);
+    assertTrue(client.contains("<name>yarn.nodemanager.resource.memory-mb</name><value>6144<"));
+    assertTrue(client.contains("<name>yarn.nodemanager.vmem-check-enabled</name><value>false<"));
+    String nm2 = Files.readString(tmp.resolve("conf/nodemanager-2/yarn-site.xml"));
+    assertTrue(
+        nm2.contains(
+            "<name>yarn.nodemanager.address</name><value>127.0.0.1:"
+                + ports.get("nodemanager-2.rpc")
+                + "</value>"),
+        nm2);
+    assertTrue(nm2.contains(tmp.resolve("yarn/nodemanager-2/logs").toString()), nm2);
+    assertTrue(Files.exists(tmp.resolve("conf/nodemanager-2/core-site.xml")));
+    assertTrue(
+        Files.readString(tmp.resolve("conf/hadoop/capacity-scheduler.xml"))
+            .contains("<name>yarn.scheduler.capacity.root.queues</name><value>default,training<"));
+    assertEquals(512, LocalCluster.megabytes("512m"));
   }
 
   @Test
