@@ -1,6 +1,7 @@
 package org.sparknmt.jobs;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigUtil;
 import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -65,7 +66,9 @@ public final class Sessions {
 
     Config extra = settings.raw().getConfig("sparknmt.spark.conf");
     for (Map.Entry<String, com.typesafe.config.ConfigValue> e : extra.entrySet()) {
-      conf.set(e.getKey(), String.valueOf(e.getValue().unwrapped()));
+      // entrySet gives path expressions: "spark.sql.shuffle.partitions" = 8 comes back quoted
+      String key = String.join(".", ConfigUtil.splitPath(e.getKey()));
+      conf.set(key, String.valueOf(e.getValue().unwrapped()));
     }
     return conf;
   }
