@@ -18,8 +18,20 @@ import org.sparknmt.jobs.config.Settings;
 public final class Sessions {
   private Sessions() {}
 
+  /**
+   * The session, with this JVM logged in to Kerberos when {@code spark.kerberos.principal}/{@code
+   * keytab} are set ({@link KerberosLogin}): before the job reads or writes anything.
+   */
   public static SparkSession create(Settings settings, String appName) {
-    return SparkSession.builder().config(sparkConf(settings, appName)).getOrCreate();
+    SparkSession spark = SparkSession.builder().config(sparkConf(settings, appName)).getOrCreate();
+    try {
+      KerberosLogin.apply(
+          spark.sparkContext().getConf(), spark.sparkContext().hadoopConfiguration());
+    } catch (RuntimeException e) {
+      spark.close();
+      throw e;
+    }
+    return spark;
   }
 
   /** {@code sparknmt.storage.umask}, checked: three or four octal digits. */
