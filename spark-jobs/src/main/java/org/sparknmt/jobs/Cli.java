@@ -1,11 +1,13 @@
 package org.sparknmt.jobs;
 
+import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.ipc.RemoteException;
 import org.apache.hadoop.security.AccessControlException;
+import org.apache.hadoop.security.UserGroupInformation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparknmt.prep.InputError;
@@ -103,10 +105,22 @@ public final class Cli {
   private static UserError authenticationRefused(Throwable ex) {
     for (Throwable t = ex; t != null && t.getCause() != t; t = t.getCause()) {
       if (isAuthenticationRefused(t)) {
+        String driverLogin = keytabLogin();
+        if (driverLogin != null) {
+          return new UserError(
+              "the cluster requires Kerberos authentication ("
+                  + oneLine(t.getMessage())
+                  + "); the driver is logged in as "
+                  + driverLogin
+                  + " but the executors have no credentials: on a Spark standalone cluster Spark"
+                  + " 3.5 gives executors no Kerberos delegation tokens (it does on YARN and"
+                  + " Kubernetes); run the job there or in local mode",
+              t);
+        }
         return new UserError(
             "the cluster requires Kerberos authentication and this job has no valid Kerberos"
                 + " credentials ("
-                + t.getMessage().strip()
+                + oneLine(t.getMessage())
                 + "): give a principal and keytab (spark-submit --principal P --keytab FILE, or"
                 + " --conf spark.kerberos.principal=P --conf spark.kerberos.keytab=FILE;"
                 + " deploy/run-pipeline.sh --principal P --keytab FILE) or run kinit first",
@@ -114,6 +128,21 @@ public final class Cli {
       }
     }
     return null;
+  }
+
+  private static String oneLine(String message) {
+    return message.strip().replaceAll("\\s+", " ");
+  }
+
+  /** The principal this JVM logged in as from a keytab, or null. */
+  private static String keytabLogin() {
+    try {
+      return UserGroupInformation.isLoginKeytabBased()
+          ? UserGroupInformation.getLoginUser().getUserName()
+          : null;
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   /**

@@ -105,14 +105,20 @@ public final class KerberosLogin {
               + principal
               + " from keytab "
               + file
-              + " failed: "
-              + rootMessage(e)
-              + " (check the principal and its realm, that the keytab holds its keys: klist -kt "
+              + " failed ("
+              + reason(e, principal)
+              + "): check the principal and its realm, that the keytab holds its keys (klist -kt "
               + file
-              + ", and that krb5.conf names a reachable KDC)",
+              + "), and that krb5.conf names a reachable KDC",
           e);
     }
     LOG.info("logged in to Kerberos as {} from keytab {}", principal, file);
+    if (spark.get("spark.master", "").startsWith("spark://")) {
+      LOG.warn(
+          "the executors of a Spark standalone cluster get no Kerberos credentials (Spark 3.5"
+              + " ships delegation tokens only on YARN and Kubernetes): they cannot read a"
+              + " Kerberized HDFS");
+    }
   }
 
   /** A keytab given as a {@code file:} or {@code local:} URI (cluster mode) or a plain path. */
@@ -127,12 +133,17 @@ public final class KerberosLogin {
     return keytab;
   }
 
-  private static String rootMessage(Throwable e) {
+  /** Why a login failed, in one line; Java's words for a principal the keytab lacks translated. */
+  private static String reason(Throwable e, String principal) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
-    return root == e ? e.getMessage() : e.getMessage() + " (" + root.getMessage() + ")";
+    String message = String.valueOf(root.getMessage()).strip().replaceAll("\\s+", " ");
+    if (message.contains("Unable to obtain password from user")) {
+      return "the keytab has no key for " + principal;
+    }
+    return message;
   }
 
   private static String hostName() {
