@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * spark.hadoop.*}), so Hadoop's login and every file system the job opens agree.
  *
  * <p>Not done by Spark, nor here: on a standalone cluster the executors get no Kerberos credentials
- * (Spark obtains and ships delegation tokens only on YARN and Kubernetes).
+ * (Spark obtains and ships delegation tokens only on YARN and Kubernetes); the job warns, and
+ * {@link Cli} says so when the executors are refused.
  */
 public final class KerberosLogin {
   static final String PRINCIPAL = "spark.kerberos.principal";

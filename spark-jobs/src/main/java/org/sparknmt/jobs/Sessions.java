@@ -13,7 +13,8 @@ import org.sparknmt.jobs.config.Settings;
  * Kryo with ND4J's registrator, and the executor settings ND4J needs — its off-heap limits ({@code
  * org.bytedeco.javacpp.maxbytes}/{@code maxphysicalbytes}), {@code OMP_NUM_THREADS} = the
  * executor's cores (ND4J slows down 10–20× when oversubscribed) with {@code
- * OMP_WAIT_POLICY=PASSIVE}, and the Java options of the build.
+ * OMP_WAIT_POLICY=PASSIVE}, and the Java options of the build; then logs the driver in to Kerberos
+ * if a principal and keytab are given ({@link KerberosLogin}).
  */
 public final class Sessions {
   private Sessions() {}

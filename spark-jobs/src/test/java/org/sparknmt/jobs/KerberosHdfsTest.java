@@ -75,6 +75,8 @@ class KerberosHdfsTest {
     } finally {
       UserGroupInformation.reset(); // later tests in this JVM get Hadoop's default, no login
       KerberosName.resetDefaultRealm();
+      System.clearProperty("java.security.krb5.conf"); // set by MiniKdc, not cleared by it
+      System.clearProperty("sun.security.krb5.disableReferrals");
     }
   }
 
