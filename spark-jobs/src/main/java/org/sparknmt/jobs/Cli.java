@@ -121,9 +121,8 @@ public final class Cli {
             "the cluster requires Kerberos authentication and this job has no valid Kerberos"
                 + " credentials ("
                 + oneLine(t.getMessage())
-                + "): give a principal and keytab (spark-submit --principal P --keytab FILE, or"
-                + " --conf spark.kerberos.principal=P --conf spark.kerberos.keytab=FILE;"
-                + " deploy/run-pipeline.sh --principal P --keytab FILE) or run kinit first",
+                + "): "
+                + KerberosLogin.HOW_TO_LOG_IN,
             t);
       }
     }

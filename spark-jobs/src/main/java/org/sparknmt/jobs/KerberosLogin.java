@@ -47,16 +47,47 @@ public final class KerberosLogin {
   public static void apply(SparkConf spark, Configuration hadoop) {
     UserGroupInformation.setConfiguration(hadoop);
     login(spark);
-    if (UserGroupInformation.isSecurityEnabled() && hadoop.get(RM_PRINCIPAL) == null) {
-      // Hadoop's input formats (sc.textFile) fetch delegation tokens for this renewer and fail
-      // without one ("Can't get Master Kerberos principal for use as renewer"); outside YARN there
-      // is none, so name the job's own user, as spark-submit does on Kubernetes and Mesos
-      try {
-        hadoop.set(RM_PRINCIPAL, UserGroupInformation.getCurrentUser().getShortUserName());
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+    if (!UserGroupInformation.isSecurityEnabled()) {
+      return;
     }
+    try {
+      UserGroupInformation user = UserGroupInformation.getCurrentUser();
+      requireCredentials(user);
+      if (hadoop.get(RM_PRINCIPAL) == null) {
+        // Hadoop's input formats (sc.textFile) fetch delegation tokens for this renewer and fail
+        // without one ("Can't get Master Kerberos principal for use as renewer"); outside YARN
+        // there is none, so name the job's own user, as spark-submit does on Kubernetes and Mesos
+        hadoop.set(RM_PRINCIPAL, user.getShortUserName());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** How to give a job Kerberos credentials (the end of every "no credentials" error). */
+  static final String HOW_TO_LOG_IN =
+      "give a principal and keytab (spark-submit --principal P --keytab FILE, or --conf"
+          + " spark.kerberos.principal=P --conf spark.kerberos.keytab=FILE; deploy/run-pipeline.sh"
+          + " --principal P --keytab FILE) or run kinit first";
+
+  /**
+   * Hadoop security is on: the job needs a Kerberos login (keytab or ticket cache, also as the real
+   * user behind a proxy user) or delegation tokens (a YARN or Kubernetes driver). Checked before
+   * the job touches data, so that the cluster's refusal (and Hadoop's logged stack trace of it)
+   * never comes.
+   */
+  private static void requireCredentials(UserGroupInformation user) throws IOException {
+    UserGroupInformation real = user.getRealUser() != null ? user.getRealUser() : user;
+    if (real.hasKerberosCredentials() || user.getCredentials().numberOfTokens() > 0) {
+      return;
+    }
+    throw new UserError(
+        "the cluster requires Kerberos authentication (hadoop.security.authentication = kerberos"
+            + " in the job's Hadoop configuration) and this job has no Kerberos credentials (no"
+            + " keytab login, ticket or delegation token for "
+            + user.getUserName()
+            + "): "
+            + HOW_TO_LOG_IN);
   }
 
   private static void login(SparkConf spark) {

@@ -167,6 +167,23 @@ class KerberosHdfsTest {
   }
 
   @Test
+  void aClientConfiguredWithoutKerberosIsRefusedByTheClusterInOneLine() throws Exception {
+    // the job's Hadoop configuration says simple authentication: it cannot know it needs
+    // credentials; the NameNode's refusal is the error
+    String out = home + "/simple";
+    CapturedRun run =
+        prepare(
+            out,
+            "--set",
+            "sparknmt.spark.conf.\"spark.hadoop.hadoop.security.authentication\"=simple");
+    String error = oneErrorLine(run);
+    assertTrue(error.startsWith("error: the cluster requires Kerberos authentication"), error);
+    assertTrue(error.contains("SIMPLE authentication is not enabled"), error);
+    assertFalse(run.out().contains("\tat "), "no stack trace:\n" + run.out());
+    assertFalse(alice.exists(new Path(out)), "nothing written");
+  }
+
+  @Test
   void aKeytabWithoutThePrincipalsKeyIsOneLine() {
     System.setProperty(KerberosLogin.PRINCIPAL, "bob@" + hdfs.userPrincipal.split("@")[1]);
     System.setProperty(KerberosLogin.KEYTAB, hdfs.userKeytab.getPath());
