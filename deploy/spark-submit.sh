@@ -24,11 +24,18 @@ gateway): spark-submit itself exits 0 even when the driver fails, so this script
 http://host:6066/v1/submissions/status/<driver> and exits 0 only if the driver FINISHED.
 The application jar must then be readable by the workers (e.g. SPARKNMT_APP_RESOURCE=hdfs:///apps/sparknmt-app.jar).
 
+Kerberos: --principal P --keytab FILE (or --conf spark.kerberos.principal=P --conf
+spark.kerberos.keytab=FILE), given before --class, reach the job, which logs in as P from FILE
+before it reads or writes anything (on every master: spark-submit itself does not for spark://).
+The cluster's Hadoop client configuration (core-site.xml, hdfs-site.xml with
+hadoop.security.authentication=kerberos) comes from HADOOP_CONF_DIR.
+
 Environment:
   SPARKNMT_APP_JAR       local application jar (default: <repo>/spark-jobs/target/sparknmt-app.jar)
   SPARKNMT_APP_RESOURCE  what to submit as the application resource (default: SPARKNMT_APP_JAR)
   SPARK_HOME             a Spark 3.5 distribution (optional)
-  HADOOP_CONF_DIR        the Hadoop/YARN configuration directory (needed for --master yarn)
+  HADOOP_CONF_DIR        the cluster's Hadoop client configuration (needed for --master yarn; on
+                         the driver's class path, as bin/spark-submit puts it)
 
 Example:
   deploy/spark-submit.sh --master spark://master:7077 --class org.sparknmt.jobs.DoctorJob --path hdfs:///tmp
@@ -45,12 +52,14 @@ APP_RESOURCE=${SPARKNMT_APP_RESOURCE:-$APP_JAR}
 JAVA_OPTIONS=$(java -cp "$APP_JAR" org.sparknmt.jobs.JvmOptions)
 
 # spark-submit options up to and including --class MAIN; the rest are the job's arguments
-opts=() master="" deploy_mode=client driver_memory=1g
+opts=() master="" deploy_mode=client driver_memory=1g keytab=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --master) master=$2 ;;
     --deploy-mode) deploy_mode=$2 ;;
     --driver-memory) driver_memory=$2 ;;
+    --keytab) keytab=$2 ;;
+    --conf) case "${2:-}" in spark.kerberos.keytab=*) keytab=${2#*=} ;; esac ;;
   esac
   opts+=("$1")
   if [ "$1" = --class ]; then
@@ -60,6 +69,12 @@ while [ $# -gt 0 ]; do
   shift
 done
 [[ " ${opts[*]} " == *" --class "* ]] || { echo "error: --class MAIN is required" >&2; usage >&2; exit 2; }
+# in client mode the driver runs here and reads the keytab from this host (in cluster mode, from
+# the host the driver is started on: the job checks it there)
+if [ -n "$keytab" ] && [ "$deploy_mode" = client ] && [[ "$keytab" != local:* ]] && [ ! -r "${keytab#file:}" ]; then
+  echo "error: Kerberos keytab ${keytab#file:} (--keytab / spark.kerberos.keytab) does not exist or is not readable" >&2
+  exit 2
+fi
 
 conf=(--conf "spark.driver.extraJavaOptions=$JAVA_OPTIONS"
       --conf "spark.executor.extraJavaOptions=$JAVA_OPTIONS"

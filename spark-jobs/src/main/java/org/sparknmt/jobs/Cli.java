@@ -1,9 +1,13 @@
 package org.sparknmt.jobs;
 
+import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.ipc.RemoteException;
+import org.apache.hadoop.security.AccessControlException;
+import org.apache.hadoop.security.UserGroupInformation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparknmt.prep.InputError;
@@ -12,9 +16,10 @@ import picocli.CommandLine;
 /**
  * Runs a picocli job command with one error policy for every job: a {@link UserError} or {@link
  * InputError} anywhere in the cause chain prints "error: message" and exits 2, and so does a
- * connection failure (an unreachable NameNode or master, an unknown host); a {@link LockedError}
- * (another job holds the lock) prints its line and exits 3; anything else is logged with its stack
- * trace and exits 1; usage errors exit 2 with picocli's message.
+ * connection failure (an unreachable NameNode or master, an unknown host), and so does a Hadoop
+ * service that refuses a client without Kerberos credentials; a {@link LockedError} (another job
+ * holds the lock) prints its line and exits 3; anything else is logged with its stack trace and
+ * exits 1; usage errors exit 2 with picocli's message.
  */
 public final class Cli {
   public static final int EXIT_OK = 0;
@@ -109,6 +114,10 @@ public final class Cli {
    * UserError}, or data-prep's {@link InputError} (bad input data), or null.
    */
   public static RuntimeException userError(Throwable ex) {
+    UserError authentication = authenticationRefused(ex);
+    if (authentication != null) {
+      return authentication; // also under a job's own UserError ("cannot use output …: …")
+    }
     for (Throwable t = ex; t != null; t = t.getCause()) {
       if (t instanceof UserError || t instanceof InputError) {
         return (RuntimeException) t;
@@ -124,5 +133,66 @@ public final class Cli {
       }
     }
     return null;
+  }
+
+  /** The Kerberos error for the first {@link #isAuthenticationRefused} cause of {@code ex}. */
+  private static UserError authenticationRefused(Throwable ex) {
+    for (Throwable t = ex; t != null && t.getCause() != t; t = t.getCause()) {
+      if (isAuthenticationRefused(t)) {
+        String driverLogin = keytabLogin();
+        if (driverLogin != null) {
+          return new UserError(
+              "the cluster requires Kerberos authentication ("
+                  + oneLine(t.getMessage())
+                  + "); the driver is logged in as "
+                  + driverLogin
+                  + " but the executors have no credentials: on a Spark standalone cluster Spark"
+                  + " 3.5 gives executors no Kerberos delegation tokens (it does on YARN and"
+                  + " Kubernetes); run the job there or in local mode",
+              t);
+        }
+        return new UserError(
+            "the cluster requires Kerberos authentication and this job has no valid Kerberos"
+                + " credentials ("
+                + oneLine(t.getMessage())
+                + "): "
+                + KerberosLogin.HOW_TO_LOG_IN,
+            t);
+      }
+    }
+    return null;
+  }
+
+  private static String oneLine(String message) {
+    return message.strip().replaceAll("\\s+", " ");
+  }
+
+  /** The principal this JVM logged in as from a keytab, or null. */
+  private static String keytabLogin() {
+    try {
+      return UserGroupInformation.isLoginKeytabBased()
+          ? UserGroupInformation.getLoginUser().getUserName()
+          : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /**
+   * A Hadoop service refused to talk to a client without Kerberos credentials: the client has no
+   * ticket or token ("Client cannot authenticate via:[TOKEN, KERBEROS]") or tried simple
+   * authentication ("SIMPLE authentication is not enabled"). Not a permission error ("Permission
+   * denied: user=…"), which names an authenticated user.
+   */
+  static boolean isAuthenticationRefused(Throwable t) {
+    boolean accessControl =
+        t instanceof AccessControlException
+            || t instanceof RemoteException r
+                && AccessControlException.class.getName().equals(r.getClassName());
+    String message = t.getMessage();
+    return accessControl
+        && message != null
+        && (message.contains("cannot authenticate via")
+            || message.contains("authentication is not enabled"));
   }
 }

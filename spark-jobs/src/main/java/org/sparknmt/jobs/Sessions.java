@@ -1,6 +1,7 @@
 package org.sparknmt.jobs;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigUtil;
 import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -12,13 +13,26 @@ import org.sparknmt.jobs.config.Settings;
  * Kryo with ND4J's registrator, and the executor settings ND4J needs — its off-heap limits ({@code
  * org.bytedeco.javacpp.maxbytes}/{@code maxphysicalbytes}), {@code OMP_NUM_THREADS} = the
  * executor's cores (ND4J slows down 10–20× when oversubscribed) with {@code
- * OMP_WAIT_POLICY=PASSIVE}, and the Java options of the build.
+ * OMP_WAIT_POLICY=PASSIVE}, and the Java options of the build; then logs the driver in to Kerberos
+ * if a principal and keytab are given ({@link KerberosLogin}).
  */
 public final class Sessions {
   private Sessions() {}
 
+  /**
+   * The session, with this JVM logged in to Kerberos when {@code spark.kerberos.principal}/{@code
+   * keytab} are set ({@link KerberosLogin}): before the job reads or writes anything.
+   */
   public static SparkSession create(Settings settings, String appName) {
-    return SparkSession.builder().config(sparkConf(settings, appName)).getOrCreate();
+    SparkSession spark = SparkSession.builder().config(sparkConf(settings, appName)).getOrCreate();
+    try {
+      KerberosLogin.apply(
+          spark.sparkContext().getConf(), spark.sparkContext().hadoopConfiguration());
+    } catch (RuntimeException e) {
+      spark.close();
+      throw e;
+    }
+    return spark;
   }
 
   /** {@code sparknmt.storage.umask}, checked: three or four octal digits. */
@@ -65,7 +79,9 @@ public final class Sessions {
 
     Config extra = settings.raw().getConfig("sparknmt.spark.conf");
     for (Map.Entry<String, com.typesafe.config.ConfigValue> e : extra.entrySet()) {
-      conf.set(e.getKey(), String.valueOf(e.getValue().unwrapped()));
+      // entrySet gives path expressions: "spark.sql.shuffle.partitions" = 8 comes back quoted
+      String key = String.join(".", ConfigUtil.splitPath(e.getKey()));
+      conf.set(key, String.valueOf(e.getValue().unwrapped()));
     }
     return conf;
   }

@@ -39,8 +39,30 @@ class PipelineJobIT {
         List.of(
             "--set", "sparknmt.spark.master=\"local[2]\"",
             "--set", "sparknmt.train.epochs=2"));
+    // secrets the job gets but must not write or print (the values are ignored in local mode), and
+    // a keytab (Hadoop security is off here: the job warns and does not log in)
+    args.addAll(
+        List.of(
+            "--set", "sparknmt.spark.conf.\"spark.ssl.keyPassword\"=\"" + SECRET + "\"",
+            "--set", "sparknmt.spark.conf.\"spark.hadoop.fs.s3a.secret.key\"=\"" + SECRET + "\"",
+            "--set", "sparknmt.spark.conf.\"spark.kerberos.principal\"=\"alice@EXAMPLE.COM\"",
+            "--set", "sparknmt.spark.conf.\"spark.kerberos.keytab\"=\"" + keytab() + "\""));
     args.addAll(List.of(extra));
     return CapturedRun.of(new PipelineJob(), args);
+  }
+
+  private static final String SECRET = "pw-7b1e-not-to-be-written";
+
+  private Path keytab() {
+    Path keytab = dir.resolve("alice.keytab");
+    try {
+      if (!Files.exists(keytab)) {
+        Files.writeString(keytab, "not a real keytab");
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return keytab;
   }
 
   @Test
@@ -66,6 +88,18 @@ class PipelineJobIT {
     for (String hyp : hyps.subList(0, 3)) {
       assertTrue(first.out().contains("translation: " + hyp + "\n"), first.out());
     }
+    // what is written next to the run and the model holds no secret, but says which keytab
+    String runConfig = Files.readString(work.resolve("run/run-config.json"));
+    for (String written :
+        List.of(
+            bundle.readText(ModelBundle.CONFIG),
+            bundle.readText(ModelBundle.PROVENANCE),
+            runConfig,
+            first.out())) {
+      assertFalse(written.contains(SECRET), written);
+    }
+    assertTrue(bundle.readText(ModelBundle.CONFIG).contains(keytab().toString()));
+    assertTrue(runConfig.contains(org.sparknmt.jobs.config.Settings.REDACTED), runConfig);
 
     CapturedRun second = pipeline(corpus, work);
     assertEquals(0, second.exit(), second.out());

@@ -46,4 +46,18 @@ class SessionsTest {
             UserError.class, () -> Sessions.sparkConf(bad, "test"));
     assertTrue(e.getMessage().contains("sparknmt.storage.umask"), e.getMessage());
   }
+
+  @Test
+  void extraSparkPropertiesArePassedWithTheirPlainNames() {
+    Settings s =
+        Settings.load(
+            new org.sparknmt.jobs.config.ConfigOptions(
+                java.util.List.of(),
+                java.util.List.of(
+                    "sparknmt.spark.conf.\"spark.kerberos.principal\"=\"alice@EXAMPLE.COM\"",
+                    "sparknmt.spark.conf.spark.sql.shuffle.partitions=8")));
+    SparkConf conf = Sessions.sparkConf(s, "test");
+    assertEquals("alice@EXAMPLE.COM", conf.get("spark.kerberos.principal"));
+    assertEquals("8", conf.get("spark.sql.shuffle.partitions"));
+  }
 }

@@ -10,6 +10,7 @@ import com.typesafe.config.ConfigValueFactory;
 import java.io.File;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.sparknmt.jobs.UserError;
 
 /**
@@ -236,13 +237,36 @@ public final class Settings {
     }
   }
 
-  /** The whole sparknmt configuration as JSON, for writing next to every run and model. */
+  /**
+   * The whole sparknmt configuration as JSON, for writing next to every run and model, with the
+   * value of every extra Spark property whose name looks secret ({@link #SECRET_KEY}, e.g. {@code
+   * sparknmt.spark.conf."spark.ssl.keyPassword"}) replaced by {@link #REDACTED}. A keytab's path
+   * and a principal are kept: they are not secrets.
+   */
   public String toJson() {
-    return config
-        .getConfig("sparknmt")
-        .root()
-        .render(ConfigRenderOptions.concise().setFormatted(true).setJson(true));
+    Config sparknmt = config.getConfig("sparknmt");
+    for (var entry : sparknmt.getConfig(SPARK_CONF).entrySet()) {
+      if (SECRET_KEY.matcher(entry.getKey()).find()) {
+        sparknmt =
+            sparknmt.withValue(
+                SPARK_CONF + "." + entry.getKey(), ConfigValueFactory.fromAnyRef(REDACTED));
+      }
+    }
+    return sparknmt.root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(true));
   }
+
+  /** Extra Spark properties ({@code sparknmt.spark.conf}), relative to {@code sparknmt}. */
+  private static final String SPARK_CONF = "spark.conf";
+
+  /**
+   * Spark property names whose values are never written: Spark's default {@code
+   * spark.redaction.regex}.
+   */
+  public static final Pattern SECRET_KEY =
+      Pattern.compile("(?i)secret|password|token|access[.]key");
+
+  /** What a secret value is written as (Spark's own redaction text). */
+  public static final String REDACTED = "*********(redacted)";
 
   private static String describe(String key, String expected, ConfigException e) {
     if (e instanceof ConfigException.Missing) {

@@ -1,6 +1,7 @@
 package org.sparknmt.jobs.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -96,5 +97,30 @@ class SettingsTest {
                 List.of(), List.of("sparknmt.spark.conf.\"spark.sql.shuffle.partitions\"=7")));
     assertEquals(
         7, s.raw().getConfig("sparknmt.spark.conf").getInt("\"spark.sql.shuffle.partitions\""));
+  }
+
+  @Test
+  void secretsAreRedactedInTheWrittenConfigurationButReachSpark() {
+    Settings s =
+        Settings.load(
+            new ConfigOptions(
+                List.of(),
+                List.of(
+                    "sparknmt.spark.conf.\"spark.ssl.keyPassword\"=pw-1",
+                    "sparknmt.spark.conf.\"spark.authenticate.secret\"=pw-2",
+                    "sparknmt.spark.conf.\"spark.hadoop.fs.s3a.access.key\"=pw-3",
+                    "sparknmt.spark.conf.\"spark.hadoop.fs.s3a.session.token\"=pw-4",
+                    "sparknmt.spark.conf.\"spark.kerberos.principal\"=\"alice@EXAMPLE.COM\"",
+                    "sparknmt.spark.conf.\"spark.kerberos.keytab\"=/etc/security/alice.keytab")));
+    String json = s.toJson();
+    for (String secret : List.of("pw-1", "pw-2", "pw-3", "pw-4")) {
+      assertFalse(json.contains(secret), json);
+    }
+    assertEquals(4, json.split(java.util.regex.Pattern.quote(Settings.REDACTED), -1).length - 1);
+    // who and which keytab file are not secrets: they stay, for the record
+    assertTrue(json.contains("alice@EXAMPLE.COM"), json);
+    assertTrue(json.contains("/etc/security/alice.keytab"), json);
+    // the job itself still gets the values
+    assertEquals("pw-1", s.raw().getString("sparknmt.spark.conf.\"spark.ssl.keyPassword\""));
   }
 }

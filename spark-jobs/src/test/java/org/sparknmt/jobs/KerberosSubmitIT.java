@@ -1,0 +1,172 @@
+package org.sparknmt.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.security.UserGroupInformation;
+import org.apache.hadoop.security.authentication.util.KerberosName;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The way an operator runs a job on a Kerberized cluster: {@code deploy/spark-submit.sh --principal
+ * P --keytab FILE} with the cluster's client configuration in {@code HADOOP_CONF_DIR}, the
+ * application jar, a driver JVM of its own (Spark local mode, where spark-submit itself logs in and
+ * the job finds the login done). Scheme-less paths resolve to the secure HDFS through {@code
+ * core-site.xml}.
+ */
+class KerberosSubmitIT {
+  private static final Path REPO =
+      Path.of(System.getProperty("sparknmt.repo", "..")).toAbsolutePath();
+
+  private static SecureHdfs hdfs;
+  private static FileSystem alice;
+  private static File hadoopConf;
+
+  @BeforeAll
+  static void start() throws Exception {
+    UserGroupInformation.reset();
+    File dir = new File("target/kerberos-submit").getAbsoluteFile();
+    hdfs = SecureHdfs.start(dir, "alice");
+    KerberosName.resetDefaultRealm();
+    alice = hdfs.userFileSystem();
+    StringBuilder src = new StringBuilder();
+    StringBuilder tgt = new StringBuilder();
+    for (int i = 0; i < 100; i++) {
+      src.append("in the beginning ")
+          .append(i % 13)
+          .append(" was the word ")
+          .append(i)
+          .append('\n');
+      tgt.append("en el principio ").append(i % 13).append(" era el verbo ").append(i).append('\n');
+    }
+    write("/user/alice/in/train.src", src.toString());
+    write("/user/alice/in/train.tgt", tgt.toString());
+
+    // the cluster's client configuration, as HADOOP_CONF_DIR holds it
+    hadoopConf = new File(dir, "hadoop-conf");
+    hadoopConf.mkdirs();
+    Configuration core = new Configuration(false);
+    core.set("fs.defaultFS", hdfs.uri.toString());
+    Configuration site = new Configuration(false);
+    for (Map.Entry<String, String> e : hdfs.clientSparkConf().entrySet()) {
+      String key = e.getKey().substring("spark.hadoop.".length());
+      (key.startsWith("hadoop.") ? core : site).set(key, e.getValue());
+    }
+    try (OutputStream out = Files.newOutputStream(new File(hadoopConf, "core-site.xml").toPath())) {
+      core.writeXml(out);
+    }
+    try (OutputStream out = Files.newOutputStream(new File(hadoopConf, "hdfs-site.xml").toPath())) {
+      site.writeXml(out);
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    try {
+      if (alice != null) {
+        alice.close();
+      }
+      if (hdfs != null) {
+        hdfs.close();
+      }
+    } finally {
+      UserGroupInformation.reset();
+      KerberosName.resetDefaultRealm();
+      System.clearProperty("java.security.krb5.conf");
+      System.clearProperty("sun.security.krb5.disableReferrals");
+    }
+  }
+
+  private static void write(String path, String content) throws Exception {
+    try (OutputStream out = alice.create(new org.apache.hadoop.fs.Path(path), true)) {
+      out.write(content.getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  private record Submitted(int exit, String err) {}
+
+  private static Submitted submit(String out, String... kerberos) throws Exception {
+    List<String> command =
+        new ArrayList<>(List.of("bash", REPO.resolve("deploy/spark-submit.sh").toString()));
+    command.addAll(List.of("--master", "local[1]"));
+    command.addAll(List.of(kerberos));
+    command.addAll(
+        List.of(
+            "--class",
+            "org.sparknmt.jobs.prep.PrepareJob",
+            "--source",
+            "/user/alice/in/train.src",
+            "--target",
+            "/user/alice/in/train.tgt",
+            "--out",
+            out,
+            "--set",
+            "sparknmt.bpe.vocab-size=300",
+            "--set",
+            "sparknmt.shard.batch-tokens=0",
+            "--set",
+            "sparknmt.shard.batch-size-per-worker=16"));
+    ProcessBuilder pb = new ProcessBuilder(command).directory(hdfs.dir());
+    Map<String, String> env = pb.environment();
+    env.remove("SPARK_HOME");
+    env.put("HADOOP_CONF_DIR", hadoopConf.getPath());
+    env.put("SPARK_LOCAL_IP", "127.0.0.1");
+    env.put(
+        "JAVA_TOOL_OPTIONS",
+        "-Djava.security.krb5.conf="
+            + System.getProperty("java.security.krb5.conf")
+            + " -Dsun.security.krb5.disableReferrals=true");
+    File err = new File(hdfs.dir(), new File(out).getName() + ".err");
+    pb.redirectErrorStream(false)
+        .redirectError(err)
+        .redirectOutput(new File(hdfs.dir(), new File(out).getName() + ".out"));
+    Process p = pb.start();
+    if (!p.waitFor(600, TimeUnit.SECONDS)) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+      throw new AssertionError("spark-submit did not finish in 600 s");
+    }
+    return new Submitted(p.exitValue(), Files.readString(err.toPath()));
+  }
+
+  @Test
+  void sparkSubmitWithPrincipalAndKeytabRunsAJobOnTheSecureHdfs() throws Exception {
+    Submitted run =
+        submit(
+            "/user/alice/submitted",
+            "--principal",
+            hdfs.userPrincipal,
+            "--keytab",
+            hdfs.userKeytab.getPath());
+    assertEquals(0, run.exit(), run.err());
+    org.apache.hadoop.fs.Path manifest =
+        new org.apache.hadoop.fs.Path("/user/alice/submitted/shards/manifest.json");
+    assertTrue(alice.exists(manifest), run.err());
+    assertEquals("alice", alice.getFileStatus(manifest).getOwner());
+  }
+
+  @Test
+  void sparkSubmitWithoutCredentialsIsOneLineAndExitTwo() throws Exception {
+    Submitted run = submit("/user/alice/refused");
+    assertEquals(2, run.exit(), run.err());
+    List<String> errors = run.err().lines().filter(l -> l.startsWith("error: ")).toList();
+    assertEquals(1, errors.size(), run.err());
+    assertTrue(errors.get(0).contains("requires Kerberos authentication"), errors.get(0));
+    assertFalse(run.err().contains("\tat "), run.err());
+    assertFalse(alice.exists(new org.apache.hadoop.fs.Path("/user/alice/refused")));
+  }
+}
