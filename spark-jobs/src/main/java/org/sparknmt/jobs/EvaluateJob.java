@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import org.sparknmt.jobs.config.ConfigOptions;
 import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.decode.ClusterEvaluation;
+import org.sparknmt.jobs.gpu.StageResources;
 import org.sparknmt.jobs.store.HadoopFiles;
 import org.sparknmt.jobs.store.ModelBundle;
 import picocli.CommandLine.ArgGroup;
@@ -92,7 +93,8 @@ public final class EvaluateJob implements Callable<Integer> {
       throws java.io.IOException {
     Configuration hadoop = sc.hadoopConfiguration();
     sc.setJobGroup("sparknmt-evaluate", "decode " + src + " with " + bundle.uri(), false);
-    ClusterEvaluation eval = ClusterEvaluation.ofBundle(sc, settings, bundle, src, ref);
+    ClusterEvaluation eval =
+        ClusterEvaluation.ofBundle(sc, settings, bundle, src, ref, StageResources.from(settings));
     Map<String, Object> metrics = new LinkedHashMap<>();
     metrics.put("bundle", bundle.uri().toString());
     metrics.put("source", src.toString());

@@ -5,6 +5,8 @@ import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.sparknmt.jobs.config.Settings;
+import org.sparknmt.jobs.gpu.StageResourceLog;
+import org.sparknmt.jobs.gpu.StageResources;
 
 /**
  * Creates the job's SparkSession from {@code sparknmt.spark.*}: the master only when spark-submit
@@ -12,7 +14,9 @@ import org.sparknmt.jobs.config.Settings;
  * Kryo with ND4J's registrator, and the executor settings ND4J needs — its off-heap limits ({@code
  * org.bytedeco.javacpp.maxbytes}/{@code maxphysicalbytes}), {@code OMP_NUM_THREADS} = the
  * executor's cores (ND4J slows down 10–20× when oversubscribed) with {@code
- * OMP_WAIT_POLICY=PASSIVE}, and the Java options of the build.
+ * OMP_WAIT_POLICY=PASSIVE}, and the Java options of the build. With stage-level scheduling on
+ * ({@link StageResources}) the Spark settings it needs are checked here, before Spark starts, and
+ * {@link StageResourceLog} records which executors ran each stage.
  */
 public final class Sessions {
   private Sessions() {}
@@ -65,7 +69,17 @@ public final class Sessions {
 
     Config extra = settings.raw().getConfig("sparknmt.spark.conf");
     for (Map.Entry<String, com.typesafe.config.ConfigValue> e : extra.entrySet()) {
-      conf.set(e.getKey(), String.valueOf(e.getValue().unwrapped()));
+      // entrySet's keys are path expressions: a quoted "spark.x.y" comes back with its quotes
+      String key = String.join(".", com.typesafe.config.ConfigUtil.splitPath(e.getKey()));
+      conf.set(key, String.valueOf(e.getValue().unwrapped()));
+    }
+    StageResources devices = StageResources.from(settings);
+    devices.check(conf);
+    if (devices.stageLevel()) {
+      String listeners = conf.get("spark.extraListeners", "");
+      conf.set(
+          "spark.extraListeners",
+          (listeners.isEmpty() ? "" : listeners + ",") + StageResourceLog.class.getName());
     }
     return conf;
   }

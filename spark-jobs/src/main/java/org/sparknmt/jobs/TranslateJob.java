@@ -14,6 +14,7 @@ import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.decode.ClusterTranslation;
 import org.sparknmt.jobs.decode.Decoding;
 import org.sparknmt.jobs.decode.ModelSource;
+import org.sparknmt.jobs.gpu.StageResources;
 import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.store.HadoopFiles;
 import org.sparknmt.jobs.store.ModelBundle;
@@ -88,11 +89,18 @@ public final class TranslateJob implements Callable<Integer> {
       JavaPairRDD<Long, String> lines = text.lines();
       LOG.info("translating {} lines of {} with {}", n, input, bundle.uri());
       Path temp = new Path(out.getParent(), "." + out.getName() + ".tmp-" + System.nanoTime());
-      ClusterTranslation.translate(
-              sc, lines, ModelSource.bundle(bundle.uri()), decoding, prep.normalizer())
-          .sortByKey()
-          .values()
-          .saveAsTextFile(temp.toString());
+      // kept: sortByKey samples its input before it sorts, which would decode every line twice
+      JavaPairRDD<Long, String> translated =
+          ClusterTranslation.translate(
+                  sc,
+                  lines,
+                  ModelSource.bundle(bundle.uri()),
+                  decoding,
+                  prep.normalizer(),
+                  StageResources.from(settings))
+              .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+      translated.sortByKey().values().saveAsTextFile(temp.toString());
+      translated.unpersist(false);
       text.release();
       if (!fs.rename(temp, out)) {
         throw new UserError("could not rename " + temp + " to " + out);

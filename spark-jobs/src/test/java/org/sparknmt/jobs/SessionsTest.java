@@ -46,4 +46,36 @@ class SessionsTest {
             UserError.class, () -> Sessions.sparkConf(bad, "test"));
     assertTrue(e.getMessage().contains("sparknmt.storage.umask"), e.getMessage());
   }
+
+  @Test
+  void stageLevelSchedulingIsCheckedAndRecordedBeforeSparkStarts() {
+    Settings on =
+        Settings.load(
+            new org.sparknmt.jobs.config.ConfigOptions(
+                java.util.List.of(),
+                java.util.List.of(
+                    "sparknmt.resources.stage-level-scheduling=true",
+                    "sparknmt.spark.master=\"spark://master:7077\"")));
+    UserError e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            UserError.class, () -> Sessions.sparkConf(on, "test"));
+    assertTrue(e.getMessage().contains("spark.dynamicAllocation.enabled=true"), e.getMessage());
+
+    Settings complete =
+        Settings.load(
+            new org.sparknmt.jobs.config.ConfigOptions(
+                java.util.List.of(),
+                java.util.List.of(
+                    "sparknmt.resources.stage-level-scheduling=true",
+                    "sparknmt.spark.master=\"spark://master:7077\"",
+                    "sparknmt.spark.conf.\"spark.dynamicAllocation.enabled\"=true",
+                    "sparknmt.spark.conf.\"spark.dynamicAllocation.shuffleTracking.enabled\"=true",
+                    "sparknmt.spark.conf.\"spark.executor.cores\"=1")));
+    SparkConf conf = Sessions.sparkConf(complete, "test");
+    assertEquals(
+        org.sparknmt.jobs.gpu.StageResourceLog.class.getName(), conf.get("spark.extraListeners"));
+    // a quoted key of sparknmt.spark.conf (as conf/*.conf write them) reaches Spark unquoted
+    assertEquals("1", conf.get("spark.executor.cores"));
+    assertTrue(!conf.contains("\"spark.executor.cores\""), conf.toDebugString());
+  }
 }

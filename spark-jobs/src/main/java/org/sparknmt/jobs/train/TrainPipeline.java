@@ -18,6 +18,7 @@ import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.decode.ClusterEvaluation;
 import org.sparknmt.jobs.decode.Decoding;
 import org.sparknmt.jobs.decode.ModelSource;
+import org.sparknmt.jobs.gpu.StageResources;
 import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.report.TrainingReport;
 import org.sparknmt.jobs.store.Checkpoint;
@@ -120,6 +121,7 @@ public final class TrainPipeline {
    */
   public static void checkSettings(Settings s) {
     TrainSettings.from(s);
+    StageResources.from(s);
     ModelConfig model = ModelSettings.from(s, 8000);
     Decoding.factory(s, model, null);
     Promotion.from(s);
@@ -213,6 +215,8 @@ public final class TrainPipeline {
       RunFiles.write(runUri, BPE_SHA256, bpe.sha256(), hadoop);
     }
     Decoding translators = Decoding.factory(settings, modelConfig, bpe);
+    // one profile for the whole run: each ResourceProfile instance gets executors of its own
+    StageResources devices = StageResources.from(settings);
     Validator validator =
         new DevValidator(
             shards.loadBatches("dev"),
@@ -241,7 +245,8 @@ public final class TrainPipeline {
                   checkpoints,
                   report,
                   validator,
-                  batchWork(shards, batches))
+                  batchWork(shards, batches),
+                  devices)
               .train(model, state);
     }
 
@@ -262,7 +267,8 @@ public final class TrainPipeline {
                 translators,
                 normalizer,
                 shards.textUri(set, "source.txt"),
-                shards.textUri(set, "reference.txt"));
+                shards.textUri(set, "reference.txt"),
+                devices);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("loss", Evaluation.loss(result, shards.loadBatches(set)));
         m.putAll(eval.metrics());
@@ -295,7 +301,8 @@ public final class TrainPipeline {
             bySet,
             shards.has(evalSet) ? shards.textUri(evalSet, "source.txt") : null,
             shards.has(evalSet) ? shards.textUri(evalSet, "reference.txt") : null,
-            context);
+            context,
+            devices);
     Map<String, String> extra = new LinkedHashMap<>();
     extra.put("run", runUri.toString());
     extra.put("sparkMaster", sc.master());
