@@ -78,4 +78,28 @@ class SessionsTest {
     assertEquals("1", conf.get("spark.executor.cores"));
     assertTrue(!conf.contains("\"spark.executor.cores\""), conf.toDebugString());
   }
+
+  @Test
+  void theGpuConfigurationIsCompleteForAStandaloneMasterAndRefusedInLocalMode() {
+    String gpuConf =
+        java.nio.file.Path.of(System.getProperty("sparknmt.repo", ".."), "conf", "gpu.conf")
+            .toString();
+    Settings standalone =
+        Settings.load(
+            new org.sparknmt.jobs.config.ConfigOptions(
+                java.util.List.of(gpuConf),
+                java.util.List.of("sparknmt.spark.master=\"spark://master:7077\"")));
+    SparkConf conf = Sessions.sparkConf(standalone, "test");
+    assertEquals("true", conf.get("spark.dynamicAllocation.enabled"));
+    assertEquals("4", conf.get("spark.executor.cores"));
+    assertTrue(!conf.contains("spark.executor.resource.gpu.amount"), conf.toDebugString());
+    Settings local =
+        Settings.load(
+            new org.sparknmt.jobs.config.ConfigOptions(
+                java.util.List.of(gpuConf), java.util.List.of()));
+    UserError e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            UserError.class, () -> Sessions.sparkConf(local, "test"));
+    assertTrue(e.getMessage().contains("got 'local[2]'"), e.getMessage());
+  }
 }

@@ -57,10 +57,14 @@ public record ClusterEvaluation(List<String> hypotheses, Map<String, Object> met
       URI source,
       URI reference,
       StageResources devices) {
-    List<String> refs = sc.textFile(reference.toString()).collect();
+    // read where the decoding runs: with stage-level scheduling no default executor is needed
+    List<String> refs = devices.onDevices(sc.textFile(reference.toString())).collect();
     JavaPairRDD<Long, String> lines =
         JavaPairRDD.fromJavaRDD(
-            sc.textFile(source.toString()).zipWithIndex().map(t -> new Tuple2<>(t._2(), t._1())));
+            devices
+                .onDevices(sc.textFile(source.toString()))
+                .zipWithIndex()
+                .map(t -> new Tuple2<>(t._2(), t._1())));
     long n = lines.count();
     if (n != refs.size()) {
       throw new UserError(

@@ -6,6 +6,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerExecutorAdded;
+import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
 import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerStageCompleted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
@@ -21,6 +22,7 @@ import scala.collection.JavaConverters;
  *
  * <pre>
  * executor 3 added: resource profile 1, resources gpu=[1]
+ * executor 0 removed: Executor killed by driver.
  * stage 17 [sparknmt-train] 'mapPartitions at ScheduleKeepingTrainingMaster.java:131': resource profile 1, 2 tasks on executors [2, 3]
  * </pre>
  *
@@ -46,6 +48,11 @@ public final class StageResourceLog extends SparkListener {
         added.executorId(),
         added.executorInfo().resourceProfileId(),
         text.length() == 0 ? "none" : text.toString().trim());
+  }
+
+  @Override
+  public void onExecutorRemoved(SparkListenerExecutorRemoved removed) {
+    LOG.info("executor {} removed: {}", removed.executorId(), removed.reason());
   }
 
   @Override

@@ -29,11 +29,12 @@ public final class StageResources {
   static final String KEY = "sparknmt.resources";
 
   private final String resource;
-  private final ResourceProfile profile; // null: stage-level scheduling off
+  private final ResourceProfileBuilder requests; // null: stage-level scheduling off
+  private ResourceProfile profile; // built on first use: every build takes a new profile id
 
-  private StageResources(String resource, ResourceProfile profile) {
+  private StageResources(String resource, ResourceProfileBuilder requests) {
     this.resource = resource;
-    this.profile = profile;
+    this.requests = requests;
   }
 
   /** Without stage-level scheduling; tasks look up devices named {@code resource}. */
@@ -67,8 +68,7 @@ public final class StageResources {
     executors.resource(
         name, 1, s.string(KEY + ".discovery-script"), s.string(KEY + ".vendor")); // one device
     TaskResourceRequests tasks = new TaskResourceRequests().cpus(cores).resource(name, 1.0);
-    return new StageResources(
-        name, new ResourceProfileBuilder().require(executors).require(tasks).build());
+    return new StageResources(name, new ResourceProfileBuilder().require(executors).require(tasks));
   }
 
   private static String memory(Settings s, String key) {
@@ -86,11 +86,14 @@ public final class StageResources {
   }
 
   public boolean stageLevel() {
-    return profile != null;
+    return requests != null;
   }
 
   /** The profile of the training and decoding stages, when stage-level scheduling is on. */
-  public Optional<ResourceProfile> profile() {
+  public synchronized Optional<ResourceProfile> profile() {
+    if (requests != null && profile == null) {
+      profile = requests.build();
+    }
     return Optional.ofNullable(profile);
   }
 
@@ -99,7 +102,7 @@ public final class StageResources {
    * runs on executors holding a device. Unchanged when stage-level scheduling is off.
    */
   public <T> JavaRDD<T> onDevices(JavaRDD<T> rdd) {
-    return profile == null ? rdd : rdd.withResources(profile);
+    return profile().map(rdd::withResources).orElse(rdd);
   }
 
   /**
@@ -113,7 +116,7 @@ public final class StageResources {
    * @throws UserError naming every setting that is missing or wrong
    */
   public void check(SparkConf conf) {
-    if (profile == null) {
+    if (requests == null) {
       return;
     }
     String master = conf.get("spark.master", "");
