@@ -23,7 +23,7 @@ import scala.collection.JavaConverters;
  * <pre>
  * executor 3 added: resource profile 1, resources gpu=[1]
  * executor 0 removed: Executor killed by driver.
- * stage 17 [sparknmt-train] 'mapPartitions at ScheduleKeepingTrainingMaster.java:131': resource profile 1, 2 tasks on executors [2, 3]
+ * stage 66 [sparknmt-train] 'treeAggregate at ParameterAveragingTrainingMaster.java:662': resource profile 1, 2 tasks on executors [2, 3]
  * </pre>
  *
  * Registered through {@code spark.extraListeners} (so it sees the first executors too) when
@@ -79,7 +79,7 @@ public final class StageResourceLog extends SparkListener {
     LOG.info(
         "stage {} [{}] '{}': resource profile {}, {} tasks on executors {}",
         stage.stageId(),
-        groupOfStage.getOrDefault(stage.stageId(), "-"),
+        groupOfStage.getOrDefault(stage.stageId(), "-"), // kept for a retried attempt
         stage.name(),
         stage.resourceProfileId(),
         tasks,
