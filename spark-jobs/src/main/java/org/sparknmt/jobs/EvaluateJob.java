@@ -94,7 +94,7 @@ public final class EvaluateJob implements Callable<Integer> {
     sc.setJobGroup("sparknmt-evaluate", "decode " + src + " with " + bundle.uri(), false);
     ClusterEvaluation eval =
         ClusterEvaluation.ofBundle(
-            sc, config.decode(), config.data().normalizer(), bundle, src, ref);
+            sc, config.decode(), config.data().normalizer(), bundle, src, ref, config.resources());
     Map<String, Object> metrics = new LinkedHashMap<>();
     metrics.put("bundle", bundle.uri().toString());
     metrics.put("source", src.toString());

@@ -13,6 +13,7 @@ import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.prep.PreparePipeline;
 import org.sparknmt.jobs.store.ModelBundle;
 import org.sparknmt.jobs.train.Promotion;
+import org.sparknmt.jobs.train.ShardSet;
 import org.sparknmt.jobs.train.TrainPipeline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -90,8 +91,10 @@ public final class PipelineJob implements Callable<Integer> {
           new TrainPipeline(config, shards, dir.run(), dir.models(), name).run(spark);
       // the bundle's test metrics and hypotheses: the test set is decoded once, by training
       JsonNode test = bundle.metrics().path("test");
-      List<String> testSources = sc.textFile(shards + "/test/source.txt").take(samples);
-      List<String> testRefs = sc.textFile(shards + "/test/reference.txt").take(samples);
+      // read on the driver: no executor is started for a few lines
+      ShardSet shardSet = ShardSet.open(shards, sc.hadoopConfiguration());
+      List<String> testSources = shardSet.sourceText("test");
+      List<String> testRefs = shardSet.referenceText("test");
       String hypothesesFile = ModelBundle.hypothesesFile("test");
       List<String> hyps = bundle.readText(hypothesesFile).lines().limit(samples).toList();
       StringBuilder out = new StringBuilder();

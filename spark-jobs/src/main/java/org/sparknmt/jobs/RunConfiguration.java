@@ -2,6 +2,7 @@ package org.sparknmt.jobs;
 
 import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.decode.DecodeSettings;
+import org.sparknmt.jobs.gpu.StageResources;
 import org.sparknmt.jobs.prep.PrepConfig;
 import org.sparknmt.jobs.store.LockSettings;
 import org.sparknmt.jobs.train.ModelSettings;
@@ -24,6 +25,7 @@ import org.sparknmt.jobs.train.TrainSettings;
  * @param promotion the champion/challenger rule
  * @param lock how locks on run directories and model names go stale
  * @param retrain how a retraining starts (RetrainJob)
+ * @param resources the executors training and decoding stages run on (stage-level scheduling)
  */
 public record RunConfiguration(
     Settings settings,
@@ -33,7 +35,8 @@ public record RunConfiguration(
     DecodeSettings decode,
     Promotion promotion,
     LockSettings lock,
-    RetrainPolicy retrain) {
+    RetrainPolicy retrain,
+    StageResources resources) {
 
   /** Reads and checks every key; the Spark keys too (their session is built only later). */
   public static RunConfiguration of(Settings s) {
@@ -46,7 +49,8 @@ public record RunConfiguration(
         DecodeSettings.from(s),
         Promotion.from(s),
         LockSettings.from(s),
-        RetrainPolicy.from(s));
+        RetrainPolicy.from(s),
+        StageResources.from(s));
   }
 
   /** This configuration with the prepared data in {@code output} ({@code sparknmt.data.output}). */

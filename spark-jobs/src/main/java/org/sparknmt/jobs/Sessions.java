@@ -6,6 +6,8 @@ import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.sparknmt.jobs.config.Settings;
+import org.sparknmt.jobs.gpu.StageResourceLog;
+import org.sparknmt.jobs.gpu.StageResources;
 
 /**
  * Creates the job's SparkSession from {@code sparknmt.spark.*}: the master only when spark-submit
@@ -14,7 +16,9 @@ import org.sparknmt.jobs.config.Settings;
  * org.bytedeco.javacpp.maxbytes}/{@code maxphysicalbytes}), {@code OMP_NUM_THREADS} = the
  * executor's cores (ND4J slows down 10–20× when oversubscribed) with {@code
  * OMP_WAIT_POLICY=PASSIVE}, and the Java options of the build; then logs the driver in to Kerberos
- * if a principal and keytab are given ({@link KerberosLogin}).
+ * if a principal and keytab are given ({@link KerberosLogin}). With stage-level scheduling on
+ * ({@link StageResources}) the Spark settings it needs are checked here, before Spark starts, and
+ * {@link StageResourceLog} records which executors ran each stage.
  */
 public final class Sessions {
   private Sessions() {}
@@ -82,6 +86,14 @@ public final class Sessions {
       // entrySet gives path expressions: "spark.sql.shuffle.partitions" = 8 comes back quoted
       String key = String.join(".", ConfigUtil.splitPath(e.getKey()));
       conf.set(key, String.valueOf(e.getValue().unwrapped()));
+    }
+    StageResources devices = StageResources.from(settings);
+    devices.check(conf);
+    if (devices.stageLevel()) {
+      String listeners = conf.get("spark.extraListeners", "");
+      conf.set(
+          "spark.extraListeners",
+          (listeners.isEmpty() ? "" : listeners + ",") + StageResourceLog.class.getName());
     }
     return conf;
   }

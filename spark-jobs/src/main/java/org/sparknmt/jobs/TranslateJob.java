@@ -88,11 +88,18 @@ public final class TranslateJob implements Callable<Integer> {
       JavaPairRDD<Long, String> lines = text.lines();
       LOG.info("translating {} lines of {} with {}", n, input, bundle.uri());
       Path temp = new Path(out.getParent(), "." + out.getName() + ".tmp-" + System.nanoTime());
-      ClusterTranslation.translate(
-              sc, lines, ModelSource.bundle(bundle.uri()), decoding, prep.normalizer())
-          .sortByKey()
-          .values()
-          .saveAsTextFile(temp.toString());
+      // kept: sortByKey samples its input before it sorts, which would decode every line twice
+      JavaPairRDD<Long, String> translated =
+          ClusterTranslation.translate(
+                  sc,
+                  lines,
+                  ModelSource.bundle(bundle.uri()),
+                  decoding,
+                  prep.normalizer(),
+                  config.resources())
+              .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+      translated.sortByKey().values().saveAsTextFile(temp.toString());
+      translated.unpersist(false);
       text.release();
       if (!fs.rename(temp, out)) {
         throw new UserError("could not rename " + temp + " to " + out);

@@ -48,6 +48,62 @@ class SessionsTest {
   }
 
   @Test
+  void stageLevelSchedulingIsCheckedAndRecordedBeforeSparkStarts() {
+    Settings on =
+        Settings.load(
+            new org.sparknmt.jobs.config.ConfigOptions(
+                java.util.List.of(),
+                java.util.List.of(
+                    "sparknmt.resources.stage-level-scheduling=true",
+                    "sparknmt.spark.master=\"spark://master:7077\"")));
+    UserError e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            UserError.class, () -> Sessions.sparkConf(on, "test"));
+    assertTrue(e.getMessage().contains("spark.dynamicAllocation.enabled=true"), e.getMessage());
+
+    Settings complete =
+        Settings.load(
+            new org.sparknmt.jobs.config.ConfigOptions(
+                java.util.List.of(),
+                java.util.List.of(
+                    "sparknmt.resources.stage-level-scheduling=true",
+                    "sparknmt.spark.master=\"spark://master:7077\"",
+                    "sparknmt.spark.conf.\"spark.dynamicAllocation.enabled\"=true",
+                    "sparknmt.spark.conf.\"spark.dynamicAllocation.shuffleTracking.enabled\"=true",
+                    "sparknmt.spark.conf.\"spark.executor.cores\"=1")));
+    SparkConf conf = Sessions.sparkConf(complete, "test");
+    assertEquals(
+        org.sparknmt.jobs.gpu.StageResourceLog.class.getName(), conf.get("spark.extraListeners"));
+    // a quoted key of sparknmt.spark.conf (as conf/*.conf write them) reaches Spark unquoted
+    assertEquals("1", conf.get("spark.executor.cores"));
+    assertTrue(!conf.contains("\"spark.executor.cores\""), conf.toDebugString());
+  }
+
+  @Test
+  void theGpuConfigurationIsCompleteForAStandaloneMasterAndRefusedInLocalMode() {
+    String gpuConf =
+        java.nio.file.Path.of(System.getProperty("sparknmt.repo", ".."), "conf", "gpu.conf")
+            .toString();
+    Settings standalone =
+        Settings.load(
+            new org.sparknmt.jobs.config.ConfigOptions(
+                java.util.List.of(gpuConf),
+                java.util.List.of("sparknmt.spark.master=\"spark://master:7077\"")));
+    SparkConf conf = Sessions.sparkConf(standalone, "test");
+    assertEquals("true", conf.get("spark.dynamicAllocation.enabled"));
+    assertEquals("4", conf.get("spark.executor.cores"));
+    assertTrue(!conf.contains("spark.executor.resource.gpu.amount"), conf.toDebugString());
+    Settings local =
+        Settings.load(
+            new org.sparknmt.jobs.config.ConfigOptions(
+                java.util.List.of(gpuConf), java.util.List.of()));
+    UserError e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            UserError.class, () -> Sessions.sparkConf(local, "test"));
+    assertTrue(e.getMessage().contains("got 'local[2]'"), e.getMessage());
+  }
+
+  @Test
   void extraSparkPropertiesArePassedWithTheirPlainNames() {
     Settings s =
         Settings.load(

@@ -90,6 +90,14 @@ public final class LocalCluster implements AutoCloseable {
   private final List<Daemon> daemons;
   private Thread shutdownHook;
 
+  /** A custom resource of a worker: {@code spark.worker.resource.<name>.*}. */
+  record WorkerResource(String name, int amount, Path discoveryScript) {
+    List<String> javaOptions() {
+      String prefix = "-Dspark.worker.resource." + name + ".";
+      return List.of(prefix + "amount=" + amount, prefix + "discoveryScript=" + discoveryScript);
+    }
+  }
+
   /** A started daemon: its name (namenode, worker-1 ...), pid, main class and log file. */
   record Daemon(String name, long pid, String mainClass, Path log) {}
 
@@ -122,6 +130,7 @@ public final class LocalCluster implements AutoCloseable {
     private String workerMemory = "2g";
     private Duration startTimeout = Duration.ofMinutes(3);
     private boolean stopOnExit = true;
+    private final Map<Integer, List<WorkerResource>> workerResources = new HashMap<>();
 
     private Builder(Path workDir) {
       this.workDir = workDir.toAbsolutePath().normalize();
@@ -169,6 +178,33 @@ public final class LocalCluster implements AutoCloseable {
             "worker memory must look like 512m or 2g, got " + memory);
       }
       this.workerMemory = memory;
+      return this;
+    }
+
+    /**
+     * Gives worker {@code worker} (1-based) {@code amount} of a custom resource (e.g. gpu) found by
+     * {@code discoveryScript}: {@code spark.worker.resource.<name>.amount} and {@code
+     * .discoveryScript}, as SPARK_WORKER_OPTS would on a real standalone worker. The master then
+     * hands its addresses to executors that ask for the resource.
+     */
+    public Builder workerResource(int worker, String name, int amount, Path discoveryScript) {
+      if (worker < 1) {
+        throw new IllegalArgumentException("workers are numbered from 1, got " + worker);
+      }
+      if (!name.matches("[A-Za-z][A-Za-z0-9_.-]*") || amount < 1) {
+        throw new IllegalArgumentException(
+            "a worker resource needs a name (letters, digits, _ . -) and an amount >= 1, got "
+                + name
+                + " x "
+                + amount);
+      }
+      if (!Files.isExecutable(discoveryScript)) {
+        throw new IllegalArgumentException(
+            "discovery script " + discoveryScript + " is not an executable file");
+      }
+      workerResources
+          .computeIfAbsent(worker, k -> new ArrayList<>())
+          .add(new WorkerResource(name, amount, discoveryScript.toAbsolutePath()));
       return this;
     }
 
@@ -235,7 +271,9 @@ public final class LocalCluster implements AutoCloseable {
       } else {
         started.add(cluster.startMaster());
         for (int i = 1; i <= b.workers; i++) {
-          started.add(cluster.startWorker(i, b.workerCores, b.workerMemory));
+          started.add(
+              cluster.startWorker(
+                  i, b.workerCores, b.workerMemory, b.workerResources.getOrDefault(i, List.of())));
         }
       }
       cluster.formatNameNode();
@@ -663,11 +701,13 @@ public final class LocalCluster implements AutoCloseable {
     return new Daemon("master", p.pid(), mainClass, log);
   }
 
-  private Daemon startWorker(int i, int cores, String memory) throws IOException {
+  private Daemon startWorker(int i, int cores, String memory, List<WorkerResource> resources)
+      throws IOException {
     String mainClass = "org.apache.spark.deploy.worker.Worker";
     Path dir = workerDir(i);
     Files.createDirectories(dir);
     List<String> cmd = sparkJava("256m");
+    resources.forEach(r -> cmd.addAll(r.javaOptions()));
     cmd.addAll(
         List.of(
             mainClass,

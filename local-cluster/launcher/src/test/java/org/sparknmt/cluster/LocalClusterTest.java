@@ -158,4 +158,23 @@ class LocalClusterTest {
     assertEquals(1, cli.run("status", "--work-dir", tmp.toString()));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("no local cluster state in"));
   }
+
+  @Test
+  void aWorkerResourceBecomesTheWorkersResourceSettings() throws Exception {
+    Path script = Files.writeString(tmp.resolve("discover.sh"), "#!/bin/sh\n");
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> LocalCluster.builder(tmp).workerResource(1, "gpu", 1, script),
+        "a script that is not executable");
+    script.toFile().setExecutable(true);
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> LocalCluster.builder(tmp).workerResource(1, "gpu", 0, script));
+    LocalCluster.builder(tmp).workerResource(2, "fakegpu", 2, script);
+    assertEquals(
+        List.of(
+            "-Dspark.worker.resource.fakegpu.amount=2",
+            "-Dspark.worker.resource.fakegpu.discoveryScript=" + script.toAbsolutePath()),
+        new LocalCluster.WorkerResource("fakegpu", 2, script.toAbsolutePath()).javaOptions());
+  }
 }

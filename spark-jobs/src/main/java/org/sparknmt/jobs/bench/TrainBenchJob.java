@@ -29,6 +29,7 @@ import org.sparknmt.jobs.Sessions;
 import org.sparknmt.jobs.UserError;
 import org.sparknmt.jobs.config.ConfigOptions;
 import org.sparknmt.jobs.config.Settings;
+import org.sparknmt.jobs.gpu.StageResources;
 import org.sparknmt.jobs.train.EpochPlan;
 import org.sparknmt.jobs.train.ParameterAveragingTrainer;
 import org.sparknmt.jobs.train.ScheduleKeepingTrainingMaster;
@@ -132,18 +133,20 @@ public final class TrainBenchJob implements Callable<Integer> {
         seconds = (System.nanoTime() - t0) / 1e9;
       } else if (mode.equals("spark")) {
         workers = ts.workers() > 0 ? ts.workers() : sc.defaultParallelism();
+        StageResources devices = config.resources();
         var master =
             new ScheduleKeepingTrainingMaster(
                 ParameterAveragingTrainer.builder(workers, set.batchSizePerWorker(), ts)
-                    .collectTrainingStats(true));
+                    .collectTrainingStats(true),
+                devices.resource());
         SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, master);
         ToLongFunction<String> work = TrainPipeline.batchWork(set, all);
         ParameterAveragingTrainer.fitSplit(
-            sparkNet, warm, workers, ts.batchesPerWorkerPerRound(), work);
+            sparkNet, warm, workers, ts.batchesPerWorkerPerRound(), work, devices);
         long startMillis = System.currentTimeMillis();
         long t0 = System.nanoTime();
         ParameterAveragingTrainer.fitSplit(
-            sparkNet, timed, workers, ts.batchesPerWorkerPerRound(), work);
+            sparkNet, timed, workers, ts.batchesPerWorkerPerRound(), work, devices);
         seconds = (System.nanoTime() - t0) / 1e9;
         result.put("averagingFrequency", ts.averagingFrequency());
         result.putAll(breakdown(sparkNet.getSparkTrainingStats(), startMillis, workers, seconds));

@@ -7,6 +7,7 @@ import java.util.Map;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.sparknmt.jobs.UserError;
+import org.sparknmt.jobs.gpu.StageResources;
 import org.sparknmt.jobs.train.Evaluation;
 import org.sparknmt.prep.clean.Normalizer;
 import scala.Tuple2;
@@ -31,14 +32,23 @@ public record ClusterEvaluation(List<String> hypotheses, Map<String, Object> met
       Normalizer normalizer,
       org.sparknmt.jobs.store.ModelBundle bundle,
       URI source,
-      URI reference) {
+      URI reference,
+      StageResources devices) {
     return run(
-        sc, ModelSource.bundle(bundle.uri()), decode.bind(bundle), normalizer, source, reference);
+        sc,
+        ModelSource.bundle(bundle.uri()),
+        decode.bind(bundle),
+        normalizer,
+        source,
+        reference,
+        devices);
   }
 
   /**
    * Decodes {@code source} (one sentence per line, any Hadoop URI) with {@code model} and scores it
-   * against {@code reference}; different line counts are a user error.
+   * against {@code reference}; different line counts are a user error. The translations are
+   * collected and put in line order on the driver (a {@code sortByKey} would sample its input
+   * first, decoding every line twice).
    */
   public static ClusterEvaluation run(
       JavaSparkContext sc,
@@ -46,11 +56,16 @@ public record ClusterEvaluation(List<String> hypotheses, Map<String, Object> met
       Decoding decoding,
       Normalizer normalizer,
       URI source,
-      URI reference) {
-    List<String> refs = sc.textFile(reference.toString()).collect();
+      URI reference,
+      StageResources devices) {
+    // read where the decoding runs: with stage-level scheduling no default executor is needed
+    List<String> refs = devices.onDevices(sc.textFile(reference.toString())).collect();
     JavaPairRDD<Long, String> lines =
         JavaPairRDD.fromJavaRDD(
-            sc.textFile(source.toString()).zipWithIndex().map(t -> new Tuple2<>(t._2(), t._1())));
+            devices
+                .onDevices(sc.textFile(source.toString()))
+                .zipWithIndex()
+                .map(t -> new Tuple2<>(t._2(), t._1())));
     long n = lines.count();
     if (n != refs.size()) {
       throw new UserError(
@@ -65,10 +80,12 @@ public record ClusterEvaluation(List<String> hypotheses, Map<String, Object> met
     }
     long t0 = System.nanoTime();
     List<String> hyps =
-        ClusterTranslation.translate(sc, lines, model, decoding, normalizer)
-            .sortByKey()
-            .values()
-            .collect();
+        ClusterTranslation.translate(sc, lines, model, decoding, normalizer, devices)
+            .collect()
+            .stream()
+            .sorted(java.util.Comparator.comparing(Tuple2::_1))
+            .map(Tuple2::_2)
+            .toList();
     double seconds = (System.nanoTime() - t0) / 1e9;
     Map<String, Object> metrics = new LinkedHashMap<>();
     metrics.put("sentences", n);

@@ -15,6 +15,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.SerializableConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sparknmt.jobs.gpu.StageResources;
 import org.sparknmt.jobs.gpu.TaskDevice;
 import org.sparknmt.prep.clean.Normalizer;
 import scala.Tuple2;
@@ -24,7 +25,8 @@ import scala.Tuple2;
  * verifying its checksums, or a broadcast model) once per concurrent task and keeps the copies for
  * later tasks; each partition's lines are normalised, decoded in length-sorted batches ({@link
  * TextTranslator}), and returned with their line numbers so the caller can write the output in
- * input order.
+ * input order. The decoding stage runs where {@link StageResources} puts it (executors with a
+ * device, with stage-level scheduling), each task bound to its device ({@link TaskDevice}).
  */
 public final class ClusterTranslation {
   /**
@@ -47,6 +49,7 @@ public final class ClusterTranslation {
 
   /**
    * @param lines (line number, text) pairs
+   * @param devices where the decoding tasks run
    * @return (line number, translation) pairs, one per input pair
    */
   public static JavaPairRDD<Long, String> translate(
@@ -54,11 +57,13 @@ public final class ClusterTranslation {
       JavaPairRDD<Long, String> lines,
       ModelSource source,
       Decoding decoding,
-      Normalizer normalizer) {
+      Normalizer normalizer,
+      StageResources devices) {
+    String resource = devices.resource();
     Broadcast<SerializableConfiguration> conf =
         sc.broadcast(new SerializableConfiguration(sc.hadoopConfiguration()));
     JavaRDD<Tuple2<Long, String>> out =
-        lines.mapPartitions(
+        lines.<Tuple2<Long, String>>mapPartitions(
             (Iterator<Tuple2<Long, String>> part) -> {
               List<Long> ids = new ArrayList<>();
               List<String> text = new ArrayList<>();
@@ -71,7 +76,7 @@ public final class ClusterTranslation {
                 return Collections.emptyIterator();
               }
               // a model copy lives on one device: copies are cached per assigned GPU
-              OptionalInt gpu = TaskDevice.bindAssignedGpu();
+              OptionalInt gpu = TaskDevice.bindAssigned(resource);
               Queue<ComputationGraph> idle =
                   idle(gpu.isPresent() ? source.key() + "@gpu" + gpu.getAsInt() : source.key());
               ComputationGraph model = idle.poll();
@@ -90,7 +95,7 @@ public final class ClusterTranslation {
               }
               return res.iterator();
             });
-    return JavaPairRDD.fromJavaRDD(out);
+    return JavaPairRDD.fromJavaRDD(devices.onDevices(out));
   }
 
   private static Queue<ComputationGraph> idle(String key) {

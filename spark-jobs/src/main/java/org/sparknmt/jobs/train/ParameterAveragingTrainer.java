@@ -14,6 +14,7 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparknmt.jobs.gpu.StageResources;
 import org.sparknmt.jobs.report.MetricsRecord;
 import org.sparknmt.jobs.report.TrainingReport;
 import org.sparknmt.jobs.store.Checkpoint;
@@ -47,6 +48,7 @@ public final class ParameterAveragingTrainer {
   private final TrainingReport report;
   private final Validator validator;
   private final ToLongFunction<String> work;
+  private final StageResources devices;
 
   /**
    * @param workers data-parallel workers (partitions trained at once)
@@ -54,6 +56,7 @@ public final class ParameterAveragingTrainer {
    * @param targetTokensPerBatch mean real target tokens per batch file, for tokens/s
    * @param learningRate the model's schedule, to report the LR at each step
    * @param work the work in a batch file, to balance the workers ({@link RoundPlan})
+   * @param devices where the training tasks run ({@link StageResources#onDevices})
    */
   public ParameterAveragingTrainer(
       JavaSparkContext sc,
@@ -66,7 +69,8 @@ public final class ParameterAveragingTrainer {
       CheckpointStore checkpoints,
       TrainingReport report,
       Validator validator,
-      ToLongFunction<String> work) {
+      ToLongFunction<String> work,
+      StageResources devices) {
     this.sc = sc;
     this.settings = settings;
     this.plan = plan;
@@ -78,6 +82,7 @@ public final class ParameterAveragingTrainer {
     this.report = report;
     this.validator = validator;
     this.work = work;
+    this.devices = devices;
   }
 
   /** The dl4j-spark training master for this run. */
@@ -87,7 +92,8 @@ public final class ParameterAveragingTrainer {
     return new ScheduleKeepingTrainingMaster(
         builder(workers, batchSizePerWorker, settings),
         settings.updateFrequency(),
-        settings.clipNorm());
+        settings.clipNorm(),
+        devices.resource());
   }
 
   /** The training-master settings of a run (shared with the benchmark). */
@@ -110,7 +116,8 @@ public final class ParameterAveragingTrainer {
 
   /**
    * Trains one split: its rounds ({@link RoundPlan}), one {@code fitPathsMultiDataSet} call each
-   * with one partition per worker. Returns the mean training loss of the rounds.
+   * with one partition per worker, on the executors {@code devices} chooses. Returns the mean
+   * training loss of the rounds.
    *
    * <p>dl4j-spark persists each round's worker results ({@code MEMORY_AND_DISK}: parameters and
    * updater state of every worker) and never unpersists them; Spark's cleaner would drop them only
@@ -122,12 +129,14 @@ public final class ParameterAveragingTrainer {
       List<String> paths,
       int workers,
       int batchesPerWorkerPerRound,
-      ToLongFunction<String> work) {
+      ToLongFunction<String> work,
+      StageResources devices) {
     JavaSparkContext sc = sparkNet.getSparkContext();
     double lossSum = 0;
     List<List<String>> rounds = RoundPlan.rounds(paths, workers, batchesPerWorkerPerRound, work);
     for (List<String> round : rounds) {
-      JavaRDD<String> rdd = sc.parallelize(round, RoundPlan.partitions(round.size(), workers));
+      JavaRDD<String> rdd =
+          devices.onDevices(sc.parallelize(round, RoundPlan.partitions(round.size(), workers)));
       sparkNet.fitPathsMultiDataSet(rdd);
       lossSum += sparkNet.getScore();
       for (Map.Entry<Integer, JavaRDD<?>> e : sc.getPersistentRDDs().entrySet()) {
@@ -177,7 +186,8 @@ public final class ParameterAveragingTrainer {
                 "epoch %d/%d split %d/%d", epoch + 1, settings.epochs(), split + 1, splits);
         sc.setJobGroup("sparknmt-train", "train " + what, false);
         long t0 = System.nanoTime();
-        double loss = fitSplit(sparkNet, paths, workers, settings.batchesPerWorkerPerRound(), work);
+        double loss =
+            fitSplit(sparkNet, paths, workers, settings.batchesPerWorkerPerRound(), work, devices);
         double seconds = (System.nanoTime() - t0) / 1e9;
         long iteration = model.getConfiguration().getIterationCount();
         double lr = learningRate.valueAt((int) iteration, epoch);

@@ -18,6 +18,7 @@ import org.sparknmt.jobs.BuildInfo;
 import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.decode.ClusterEvaluation;
 import org.sparknmt.jobs.decode.DecodeSettings;
+import org.sparknmt.jobs.gpu.StageResources;
 import org.sparknmt.jobs.store.HadoopFiles;
 import org.sparknmt.jobs.store.ModelBundle;
 import org.sparknmt.jobs.store.ModelStore;
@@ -71,6 +72,7 @@ public final class Promotion {
    * @param source the evaluation set's source text (null if the shards have none)
    * @param reference its reference text
    * @param context data hashes and anything else the record should carry (snapshot, run)
+   * @param devices where the champion's decoding runs
    */
   public Decision decide(
       JavaSparkContext sc,
@@ -81,7 +83,8 @@ public final class Promotion {
       Map<String, Map<String, Object>> challengerMetrics,
       URI source,
       URI reference,
-      Map<String, Object> context) {
+      Map<String, Object> context,
+      StageResources devices) {
     Optional<ModelBundle> champion = store.champion(name);
     Map<String, Object> challenger = challengerMetrics.get(evalSet);
     if (champion.isEmpty()) {
@@ -103,7 +106,8 @@ public final class Promotion {
         "decode the " + evalSet + " set with the champion " + championVersion,
         false);
     ClusterEvaluation eval =
-        ClusterEvaluation.ofBundle(sc, decode, normalizer, champion.get(), source, reference);
+        ClusterEvaluation.ofBundle(
+            sc, decode, normalizer, champion.get(), source, reference, devices);
     double championScore = score(eval.metrics());
     double challengerScore = score(challenger);
     boolean promote = beats(challengerScore, championScore, minImprovement);

@@ -45,22 +45,33 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
 
   private final int updateFrequency;
   private final double clipNorm;
+  private final String deviceResource;
 
-  /** One minibatch per optimizer update, no global-norm clipping (DL4J's own step). */
-  public ScheduleKeepingTrainingMaster(ParameterAveragingTrainingMaster.Builder builder) {
-    this(builder, 1, 0);
+  /**
+   * One minibatch per optimizer update, no global-norm clipping (DL4J's own step); devices named
+   * {@code deviceResource}.
+   */
+  public ScheduleKeepingTrainingMaster(
+      ParameterAveragingTrainingMaster.Builder builder, String deviceResource) {
+    this(builder, 1, 0, deviceResource);
   }
 
   /**
    * @param updateFrequency minibatches per optimizer update on a worker (gradient accumulation: a
    *     worker reads averagingFrequency × updateFrequency batch files per round)
    * @param clipNorm global L2 norm limit of each update's gradient, 0 = off
+   * @param deviceResource the Spark resource name of a device, bound in each task ({@link
+   *     org.sparknmt.jobs.gpu.TaskDevice})
    */
   public ScheduleKeepingTrainingMaster(
-      ParameterAveragingTrainingMaster.Builder builder, int updateFrequency, double clipNorm) {
+      ParameterAveragingTrainingMaster.Builder builder,
+      int updateFrequency,
+      double clipNorm,
+      String deviceResource) {
     super(builder);
     this.updateFrequency = updateFrequency;
     this.clipNorm = clipNorm;
+    this.deviceResource = deviceResource;
   }
 
   /** As dl4j-spark's own (same broadcast, same worker configuration), with the fixed worker. */
@@ -127,7 +138,8 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
             mdsLoader,
             BroadcastHadoopConfigHolder.get(sc),
             updateFrequency,
-            clipNorm);
+            clipNorm,
+            deviceResource);
     processResults(null, graph, data.mapPartitions(function), splitNum, numSplits);
     // dl4j-spark advanced the driver's iteration count by its averaging frequency, which here
     // counts

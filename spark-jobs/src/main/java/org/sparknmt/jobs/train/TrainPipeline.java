@@ -21,6 +21,7 @@ import org.sparknmt.jobs.UserError;
 import org.sparknmt.jobs.decode.ClusterEvaluation;
 import org.sparknmt.jobs.decode.Decoding;
 import org.sparknmt.jobs.decode.ModelSource;
+import org.sparknmt.jobs.gpu.StageResources;
 import org.sparknmt.jobs.report.TrainingReport;
 import org.sparknmt.jobs.store.Checkpoint;
 import org.sparknmt.jobs.store.CheckpointStore;
@@ -186,6 +187,8 @@ public final class TrainPipeline {
       RunFiles.write(runUri, RUN_CONFIG, runConfigJson(modelConfig, bpe), hadoop);
     }
     Decoding translators = config.decode().bind(modelConfig, bpe);
+    // one profile for the whole run: each ResourceProfile instance gets executors of its own
+    StageResources devices = config.resources();
     Validator validator =
         new DevValidator(
             shards.loadBatches("dev"),
@@ -214,7 +217,8 @@ public final class TrainPipeline {
                   checkpoints,
                   report,
                   validator,
-                  batchWork(shards, batches))
+                  batchWork(shards, batches),
+                  devices)
               .train(model, state);
     }
 
@@ -235,7 +239,8 @@ public final class TrainPipeline {
                 translators,
                 normalizer,
                 shards.textUri(set, "source.txt"),
-                shards.textUri(set, "reference.txt"));
+                shards.textUri(set, "reference.txt"),
+                devices);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("loss", Evaluation.loss(result, shards.loadBatches(set)));
         m.putAll(eval.metrics());
@@ -269,7 +274,8 @@ public final class TrainPipeline {
             bySet,
             shards.has(evalSet) ? shards.textUri(evalSet, "source.txt") : null,
             shards.has(evalSet) ? shards.textUri(evalSet, "reference.txt") : null,
-            context);
+            context,
+            devices);
     Map<String, String> extra = new LinkedHashMap<>();
     extra.put("run", runUri.toString());
     extra.put("sparkMaster", sc.master());

@@ -43,18 +43,24 @@ final class WholeBatchPathFlatMap<R extends TrainingResult>
   private final Broadcast<SerializableHadoopConfig> hadoopConfig;
   private final int updateFrequency;
   private final double clipNorm;
+  private final String deviceResource;
 
+  /**
+   * @param deviceResource the Spark resource name of a device ({@link TaskDevice})
+   */
   WholeBatchPathFlatMap(
       TrainingWorker<R> worker,
       MultiDataSetLoader loader,
       Broadcast<SerializableHadoopConfig> hadoopConfig,
       int updateFrequency,
-      double clipNorm) {
+      double clipNorm,
+      String deviceResource) {
     this.worker = worker;
     this.loader = loader;
     this.hadoopConfig = hadoopConfig;
     this.updateFrequency = updateFrequency;
     this.clipNorm = clipNorm;
+    this.deviceResource = deviceResource;
   }
 
   @Override
@@ -68,7 +74,8 @@ final class WholeBatchPathFlatMap<R extends TrainingResult>
     if (files.isEmpty()) {
       return Collections.emptyIterator();
     }
-    TaskDevice.bindAssignedGpu(); // before the model and the prefetch thread allocate anything
+    TaskDevice.bindAssigned(
+        deviceResource); // before the model and the prefetch thread allocate anything
     MultiDataSetIterator batches =
         new PathSparkMultiDataSetIterator(files.iterator(), loader, hadoopConfig);
     int prefetch = worker.getDataConfiguration().getPrefetchNumBatches();

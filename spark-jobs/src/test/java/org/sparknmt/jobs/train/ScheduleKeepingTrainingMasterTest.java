@@ -96,7 +96,7 @@ class ScheduleKeepingTrainingMasterTest {
 
   @Test
   void ourWorkerContinuesTheDriversCounts() {
-    ScheduleKeepingTrainingMaster tm = new ScheduleKeepingTrainingMaster(builder());
+    ScheduleKeepingTrainingMaster tm = new ScheduleKeepingTrainingMaster(builder(), "gpu");
     ComputationGraph worker =
         tm.getWorkerInstance(new SparkComputationGraph(sc, model(), tm)).getInitialModelGraph();
     assertEquals(123, worker.getConfiguration().getIterationCount());
@@ -160,7 +160,8 @@ class ScheduleKeepingTrainingMasterTest {
             new SerializedMultiDataSetLoader(),
             BroadcastHadoopConfigHolder.get(sc),
             1,
-            0)
+            0,
+            "gpu")
         .call(batchFiles(dir).iterator());
     assertEquals(List.of(3L, 5L, 2L), sizes);
   }
@@ -183,7 +184,8 @@ class ScheduleKeepingTrainingMasterTest {
                 new SerializedMultiDataSetLoader(),
                 BroadcastHadoopConfigHolder.get(sc),
                 3,
-                0)
+                0,
+                "gpu")
             .call(files.iterator())
             .next()
             .getParameters();
@@ -212,7 +214,8 @@ class ScheduleKeepingTrainingMasterTest {
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
                 .storageLevelStreams(null),
             2,
-            0);
+            0,
+            "gpu");
     ComputationGraph g = model(0);
     int before = g.getIterationCount();
     SparkComputationGraph net = new SparkComputationGraph(sc, g, tm);
@@ -230,7 +233,8 @@ class ScheduleKeepingTrainingMasterTest {
                 .saveUpdater(true)
                 .repartionData(Repartition.Never)
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
-                .storageLevelStreams(null));
+                .storageLevelStreams(null),
+            "gpu");
     ComputationGraph g = model();
     org.nd4j.linalg.api.ndarray.INDArray before = g.params().dup();
     SparkComputationGraph net = new SparkComputationGraph(sc, g, tm);
