@@ -106,19 +106,15 @@ class PipelineJobIT {
     assertEquals(List.of(bundle.version()), store.versions("default"));
     assertTrue(second.out().contains(test), second.out());
 
-    // a damaged training batch stops a new training run before it starts, naming the file
-    Path batch;
-    try (var files = Files.list(work.resolve("data/shards/train"))) {
-      batch =
-          files
-              .filter(p -> p.getFileName().toString().startsWith("batch-"))
-              .sorted()
-              .toList()
-              .get(3);
-    }
-    byte[] bytes = Files.readAllBytes(batch);
-    bytes[bytes.length / 2] ^= 1;
-    Files.write(batch, bytes);
+    // a damaged training batch stops a new training run before it starts, naming the batch
+    List<String> index = Files.readAllLines(work.resolve("data/shards/train/index.tsv"));
+    String[] row = index.get(4).split("\t"); // batch 3
+    Path part = work.resolve("data/shards/train").resolve(row[0]);
+    String batch = "batch 3 (" + row[0] + "#" + row[1] + "+" + row[2] + ")";
+    byte[] bytes = Files.readAllBytes(part);
+    int at = Integer.parseInt(row[1]) + Integer.parseInt(row[2]) / 2;
+    bytes[at] ^= 1;
+    Files.write(part, bytes);
     List<String> trainJob =
         List.of(
             "--shards", work.resolve("data/shards").toString(),
@@ -130,25 +126,25 @@ class PipelineJobIT {
     assertEquals(Cli.EXIT_USER_ERROR, damaged.exit(), damaged.out());
     assertTrue(damaged.out().contains("damaged shards: 1 of "), damaged.out());
     // the local file system's .crc checksums catch the flipped bit before the SHA-256 does
-    assertTrue(damaged.out().contains(batch.getFileName() + " fails its file"), damaged.out());
+    assertTrue(damaged.out().contains(batch + " fails its file"), damaged.out());
     assertFalse(Files.exists(work.resolve("run-2")), "nothing written");
     // without the .crc file (a file system without checksums of its own) the SHA-256 finds it;
-    // a missing batch is named too
-    Path crc = batch.resolveSibling("." + batch.getFileName() + ".crc");
+    // a missing part is named too
+    Path crc = part.resolveSibling("." + part.getFileName() + ".crc");
     byte[] crcBytes = Files.readAllBytes(crc);
     Files.delete(crc);
-    Path missing = batch.resolveSibling("batch-00000000.bin");
+    String otherName = row[0].equals("part-00000.bin") ? "part-00001.bin" : "part-00000.bin";
+    Path missing = part.resolveSibling(otherName);
     Path aside = work.resolve("aside.bin");
     Files.move(missing, aside);
     CapturedRun damagedTwice = CapturedRun.of(new TrainJob(), trainJob);
     assertEquals(Cli.EXIT_USER_ERROR, damagedTwice.exit(), damagedTwice.out());
     assertTrue(damagedTwice.out().contains("damaged shards: 2 of "), damagedTwice.out());
-    assertTrue(
-        damagedTwice.out().contains(batch.getFileName() + " has sha256 "), damagedTwice.out());
-    assertTrue(damagedTwice.out().contains("batch-00000000.bin is missing"), damagedTwice.out());
+    assertTrue(damagedTwice.out().contains(batch + " has sha256 "), damagedTwice.out());
+    assertTrue(damagedTwice.out().contains(otherName + ": missing"), damagedTwice.out());
     Files.move(aside, missing);
-    bytes[bytes.length / 2] ^= 1;
-    Files.write(batch, bytes);
+    bytes[at] ^= 1;
+    Files.write(part, bytes);
     Files.write(crc, crcBytes);
 
     // a run killed after its last checkpoint, resumed with another model shape: refused, naming

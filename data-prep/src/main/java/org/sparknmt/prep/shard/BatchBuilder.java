@@ -34,6 +34,31 @@ public final class BatchBuilder {
 
   private BatchBuilder() {}
 
+  /** Bytes of {@code save()} for the smallest batch (1 pair, S = T = 1): headers + 6 floats. */
+  private static volatile long smallestBatchBytes = -1;
+
+  /**
+   * The exact length of {@code build(pairs).save(out)} for a batch of {@code b} pairs padded to
+   * {@code S, T}: a fixed header (shape and buffer descriptions of the six arrays, whose ranks
+   * never change) plus 4 bytes per float, {@code 2·B·S + 4·B·T} of them (see the table above). Lets
+   * the driver plan part files before any batch is built; {@code BatchBuilderTest} checks it
+   * against real batches.
+   */
+  public static long serializedBytes(int b, int s, int t) {
+    long smallest = smallestBatchBytes;
+    if (smallest < 0) {
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      try {
+        build(List.of(new EncodedPair(0, new int[0], new int[0]))).save(out);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      smallest = out.size();
+      smallestBatchBytes = smallest;
+    }
+    return smallest + 4L * (2L * b * s + 4L * b * t - 6);
+  }
+
   public static MultiDataSet build(List<EncodedPair> pairs) {
     if (pairs.isEmpty()) {
       throw new IllegalArgumentException("empty batch");

@@ -17,6 +17,9 @@ public final class BatchStats implements Serializable {
   private int targetLength;
   private long sourceTokens;
   private long targetTokens;
+  private String part = "";
+  private long offset;
+  private long length;
   private String sha256 = "";
 
   public BatchStats(
@@ -49,15 +52,36 @@ public final class BatchStats implements Serializable {
     return new BatchStats(bucketing.bucket(s), pairs.size(), s, t, st, tt);
   }
 
-  /** These stats with the SHA-256 (hex) of the written batch file. */
-  public BatchStats withSha256(String hex) {
+  /**
+   * These stats with where the batch was written: its part file (name), the offset and length of
+   * its bytes there, and their SHA-256 (hex).
+   */
+  public BatchStats withLocation(String part, long offset, long length, String sha256) {
     BatchStats b =
         new BatchStats(bucket, pairs, sourceLength, targetLength, sourceTokens, targetTokens);
-    b.sha256 = hex;
+    b.part = part;
+    b.offset = offset;
+    b.length = length;
+    b.sha256 = sha256;
     return b;
   }
 
-  /** SHA-256 (hex) of the batch file as written, "" if not known. */
+  /** Name of the part file holding the batch, "" if not written yet. */
+  public String part() {
+    return part;
+  }
+
+  /** Offset of the batch's bytes in its part file. */
+  public long offset() {
+    return offset;
+  }
+
+  /** Length of the batch's bytes ({@code MultiDataSet.save}) in its part file. */
+  public long length() {
+    return length;
+  }
+
+  /** SHA-256 (hex) of the batch's bytes as written, "" if not written yet. */
   public String sha256() {
     return sha256;
   }

@@ -1,20 +1,25 @@
 package org.sparknmt.prep.spark;
 
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -23,28 +28,30 @@ import org.sparknmt.prep.shard.BatchCuts;
 import org.sparknmt.prep.shard.BatchStats;
 import org.sparknmt.prep.shard.Bucketing;
 import org.sparknmt.prep.shard.EncodedPair;
+import org.sparknmt.prep.shard.PartPlan;
+import org.sparknmt.prep.shard.PartStats;
 import scala.Tuple2;
 
 /**
- * Cuts encoded pairs into length-bucketed batches (see {@link Bucketing}) and writes each batch as
- * one {@code MultiDataSet.save(OutputStream)} file, from the executors, under a directory on any
- * Hadoop URI. Batches hold a fixed number of pairs or fit a token budget ({@link BatchCuts}). File
- * {@code i} is {@link #fileName}(i); the batches' order among the files is a seeded shuffle for
- * training sets and the length order for evaluation sets.
+ * Cuts encoded pairs into length-bucketed batches (see {@link Bucketing}) and packs their {@code
+ * MultiDataSet.save(OutputStream)} bytes into a few large part files ({@code part-NNNNN.bin}, at
+ * most {@code maxPartBytes} each), from the executors, under a directory on any Hadoop URI. Batches
+ * hold a fixed number of pairs or fit a token budget ({@link BatchCuts}). The batches are numbered
+ * in the order they are stored (part by part, offset by offset): a seeded shuffle for training
+ * sets, the length order for evaluation sets. The driver plans the parts from the batches' exact
+ * sizes ({@link BatchBuilder#serializedBytes}, {@link PartPlan}); each part is written by one task,
+ * in one pass, computing the SHA-256 of every batch and of the whole part.
  */
 public final class ShardWriter {
   private ShardWriter() {}
 
-  /** The name of batch file {@code i}. */
-  public static String fileName(int i) {
-    return String.format("batch-%08d.bin", i);
+  /** The name of part file {@code i}. */
+  public static String partName(int i) {
+    return String.format("part-%05d.bin", i);
   }
 
-  /** The per-batch table (shape and token counts of every batch file) next to the batches. */
-  public static final String INDEX_FILE = "index.tsv";
-
-  /** {@link #fileName} as a {@link String#format} pattern. */
-  public static final String FILE_PATTERN = "batch-%08d.bin";
+  /** What {@link #write} wrote: every batch (in batch order, with its location) and every part. */
+  public record Written(List<BatchStats> batches, List<PartStats> parts) {}
 
   /**
    * The lines of the {@code n mod batchSize} pairs a training set drops so that every batch is
@@ -68,32 +75,42 @@ public final class ShardWriter {
   /**
    * Cuts {@code pairs} into batches ({@link BatchCuts}: exactly {@code bucketing.batchSize()} pairs
    * — the last batch may be smaller unless the count is a multiple — or as many as fit {@code
-   * bucketing.batchTokens()}), and writes them into {@code dir}.
+   * bucketing.batchTokens()}), and packs them into part files in {@code dir}.
    *
-   * @param shuffleSeed seed of the batch-to-file permutation, or null to keep length order
-   * @return one entry per batch, indexed by file number
+   * @param shuffleSeed seed of the batch order, or null to keep length order
+   * @param partitions partitions of the sort (the parts are written by as many writers as there are
+   *     parts: at least Spark's default parallelism when there are that many batches)
+   * @param maxPartBytes size limit of a part file (a single larger batch is a part by itself)
    */
-  public static List<BatchStats> write(
+  public static Written write(
       JavaSparkContext jsc,
       JavaRDD<EncodedPair> pairs,
       long count,
       Bucketing bucketing,
       Long shuffleSeed,
       String dir,
-      int partitions) {
+      int partitions,
+      long maxPartBytes) {
     if (count == 0) {
-      return List.of();
+      return new Written(List.of(), List.of());
     }
-    BatchCuts cuts = cuts(pairs, bucketing);
+    TreeMap<Long, Long> shapes = shapes(pairs, bucketing);
+    BatchCuts cuts = BatchCuts.of(bucketing, shapes);
     if (cuts.pairs() != count) {
       throw new IllegalStateException("expected " + count + " pairs, counted " + cuts.pairs());
     }
     int batches = cuts.batches();
-    int[] fileOf = shuffleSeed == null ? null : Bucketing.shuffle(batches, shuffleSeed);
-    Broadcast<int[]> files = jsc.broadcast(fileOf);
+    int[] numberOf = shuffleSeed == null ? null : Bucketing.shuffle(batches, shuffleSeed);
+    long[] sortedBytes = serializedBytes(cuts, shapes);
+    long[] bytes = new long[batches];
+    for (int i = 0; i < batches; i++) {
+      bytes[numberOf == null ? i : numberOf[i]] = sortedBytes[i];
+    }
+    int[] partOf = PartPlan.partOf(bytes, maxPartBytes, jsc.defaultParallelism());
+    Broadcast<int[]> numbers = jsc.broadcast(numberOf);
     Broadcast<long[]> starts = jsc.broadcast(cuts.starts());
     HadoopConf conf = new HadoopConf(jsc.hadoopConfiguration());
-    List<Tuple2<Integer, BatchStats>> written =
+    List<PartStats> parts =
         pairs
             .mapToPair(
                 p ->
@@ -102,36 +119,120 @@ public final class ShardWriter {
             .sortByKey(true, partitions)
             .values()
             .zipWithIndex()
-            .mapToPair(t -> new Tuple2<>(BatchCuts.batchOf(starts.value(), t._2), t))
-            .groupByKey(partitions)
-            .map(
-                g -> {
-                  List<Tuple2<EncodedPair, Long>> members = new ArrayList<>();
-                  g._2.forEach(members::add);
-                  members.sort(Comparator.comparingLong(Tuple2::_2));
-                  List<EncodedPair> batch = new ArrayList<>(members.size());
-                  members.forEach(m -> batch.add(m._1));
-                  int[] perm = files.value();
-                  int file = perm == null ? g._1 : perm[g._1];
-                  Path path = new Path(dir, fileName(file));
-                  FileSystem fs = path.getFileSystem(conf.get());
-                  MessageDigest sha = MessageDigest.getInstance("SHA-256");
-                  try (OutputStream out =
-                      new BufferedOutputStream(
-                          new DigestOutputStream(fs.create(path, true), sha), 1 << 16)) {
-                    BatchBuilder.build(batch).save(out);
-                  }
-                  String hex = HexFormat.of().formatHex(sha.digest());
-                  return new Tuple2<>(file, BatchStats.of(batch, bucketing).withSha256(hex));
+            .mapToPair(
+                t -> {
+                  int sorted = BatchCuts.batchOf(starts.value(), t._2);
+                  int[] perm = numbers.value();
+                  return new Tuple2<>(perm == null ? sorted : perm[sorted], t);
                 })
+            .groupByKey(new PartPartitioner(partOf))
+            .mapPartitionsWithIndex(
+                (part, groups) -> writePart(part, groups, bucketing, dir, conf), true)
             .collect();
     starts.destroy();
-    files.destroy();
-    BatchStats[] byFile = new BatchStats[batches];
-    for (Tuple2<Integer, BatchStats> w : written) {
-      byFile[w._1] = w._2;
+    numbers.destroy();
+    return written(parts, bytes, maxPartBytes);
+  }
+
+  /** Writes the batches of one part, in batch order, into {@code dir/part-NNNNN.bin}. */
+  private static Iterator<PartStats> writePart(
+      int part,
+      Iterator<Tuple2<Integer, Iterable<Tuple2<EncodedPair, Long>>>> groups,
+      Bucketing bucketing,
+      String dir,
+      HadoopConf conf)
+      throws Exception {
+    TreeMap<Integer, List<Tuple2<EncodedPair, Long>>> byNumber = new TreeMap<>();
+    groups.forEachRemaining(
+        g -> {
+          List<Tuple2<EncodedPair, Long>> members = new ArrayList<>();
+          g._2.forEach(members::add);
+          members.sort(Comparator.comparingLong(Tuple2::_2));
+          byNumber.put(g._1, members);
+        });
+    if (byNumber.isEmpty()) {
+      return Collections.emptyIterator();
     }
-    return List.of(byFile);
+    String name = partName(part);
+    Path path = new Path(dir, name);
+    FileSystem fs = path.getFileSystem(conf.get());
+    MessageDigest partSha = MessageDigest.getInstance("SHA-256");
+    List<BatchStats> written = new ArrayList<>(byNumber.size());
+    long offset = 0;
+    try (OutputStream out =
+        new BufferedOutputStream(new DigestOutputStream(fs.create(path, true), partSha), 1 << 16)) {
+      for (List<Tuple2<EncodedPair, Long>> members : byNumber.values()) {
+        List<EncodedPair> batch = new ArrayList<>(members.size());
+        members.forEach(m -> batch.add(m._1));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        BatchBuilder.build(batch).save(bytes);
+        byte[] b = bytes.toByteArray();
+        out.write(b);
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+        written.add(BatchStats.of(batch, bucketing).withLocation(name, offset, b.length, sha));
+        offset += b.length;
+      }
+    }
+    String sha = HexFormat.of().formatHex(partSha.digest());
+    return List.of(new PartStats(name, byNumber.firstKey(), offset, sha, written)).iterator();
+  }
+
+  /** The parts' batches in batch order, checked against the plan. */
+  private static Written written(List<PartStats> parts, long[] planned, long maxPartBytes) {
+    List<PartStats> sorted = new ArrayList<>(parts);
+    sorted.sort(Comparator.comparingInt(PartStats::firstBatch));
+    List<BatchStats> batches = new ArrayList<>(planned.length);
+    for (PartStats p : sorted) {
+      if (p.bytes() > maxPartBytes && p.batches().size() > 1) {
+        throw new IllegalStateException(
+            p.name() + " has " + p.bytes() + " bytes > " + maxPartBytes);
+      }
+      for (BatchStats b : p.batches()) {
+        int number = batches.size();
+        if (b.length() != planned[number]) {
+          throw new IllegalStateException(
+              "batch " + number + " has " + b.length() + " bytes, planned " + planned[number]);
+        }
+        batches.add(b);
+      }
+    }
+    if (batches.size() != planned.length) {
+      throw new IllegalStateException(
+          "wrote " + batches.size() + " batches, planned " + planned.length);
+    }
+    return new Written(List.copyOf(batches), List.copyOf(sorted));
+  }
+
+  /**
+   * The exact serialized size of each batch, in sorted order, from the cuts and the pair count of
+   * every shape (which is the pairs' sort order): a batch is padded to its longest source and
+   * target.
+   */
+  static long[] serializedBytes(BatchCuts cuts, SortedMap<Long, Long> shapes) {
+    int n = cuts.batches();
+    int[] maxS = new int[n];
+    int[] maxT = new int[n];
+    long position = 0;
+    int batch = 0;
+    for (Map.Entry<Long, Long> e : shapes.entrySet()) {
+      int s = Bucketing.sourceLengthOf(e.getKey());
+      int t = Bucketing.targetLengthOf(e.getKey());
+      long end = position + e.getValue();
+      while (position < end) {
+        long batchEnd = batch + 1 < n ? cuts.starts()[batch + 1] : cuts.pairs();
+        maxS[batch] = Math.max(maxS[batch], s);
+        maxT[batch] = Math.max(maxT[batch], t);
+        position = Math.min(end, batchEnd);
+        if (position == batchEnd) {
+          batch++;
+        }
+      }
+    }
+    long[] bytes = new long[n];
+    for (int i = 0; i < n; i++) {
+      bytes[i] = BatchBuilder.serializedBytes(Math.toIntExact(cuts.size(i)), maxS[i], maxT[i]);
+    }
+    return bytes;
   }
 
   /**
@@ -139,6 +240,11 @@ public final class ShardWriter {
    * entry per (source length, target length)), the cuts computed on the driver.
    */
   public static BatchCuts cuts(JavaRDD<EncodedPair> pairs, Bucketing bucketing) {
+    return BatchCuts.of(bucketing, shapes(pairs, bucketing));
+  }
+
+  /** The number of pairs of each padded shape, counted on the executors. */
+  private static TreeMap<Long, Long> shapes(JavaRDD<EncodedPair> pairs, Bucketing bucketing) {
     Map<Long, Long> shapes =
         pairs
             .map(
@@ -146,7 +252,37 @@ public final class ShardWriter {
                     Bucketing.shapeOf(
                         bucketing.sortKey(p.sourceLength(), p.targetLength(), p.line())))
             .countByValue();
-    return BatchCuts.of(bucketing, new TreeMap<>(shapes));
+    return new TreeMap<>(shapes);
+  }
+
+  /** Sends each batch (keyed by its number) to the partition of its part. */
+  private static final class PartPartitioner extends Partitioner {
+    private static final long serialVersionUID = 1L;
+    private final int[] partOf;
+
+    PartPartitioner(int[] partOf) {
+      this.partOf = partOf;
+    }
+
+    @Override
+    public int numPartitions() {
+      return partOf[partOf.length - 1] + 1;
+    }
+
+    @Override
+    public int getPartition(Object batchNumber) {
+      return partOf[(Integer) batchNumber];
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PartPartitioner p && java.util.Arrays.equals(partOf, p.partOf);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Arrays.hashCode(partOf);
+    }
   }
 
   /** Orders (rank, line) by rank, then line. */

@@ -64,4 +64,21 @@ class BatchBuilderTest {
   private static float[] flat(org.nd4j.linalg.api.ndarray.INDArray a) {
     return a.dup('c').data().asFloat();
   }
+
+  @Test
+  void serializedBytesIsTheExactLengthOfSave() throws Exception {
+    java.util.Random r = new java.util.Random(5);
+    for (int trial = 0; trial < 20; trial++) {
+      int b = 1 + r.nextInt(40);
+      List<EncodedPair> batch = new java.util.ArrayList<>();
+      for (int i = 0; i < b; i++) {
+        batch.add(new EncodedPair(i, new int[r.nextInt(1, 90)], new int[r.nextInt(1, 90)]));
+      }
+      int s = batch.stream().mapToInt(EncodedPair::sourceLength).max().getAsInt();
+      int t = batch.stream().mapToInt(EncodedPair::targetLength).max().getAsInt();
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      BatchBuilder.build(batch).save(out);
+      assertEquals(out.size(), BatchBuilder.serializedBytes(b, s, t), b + "x" + s + "x" + t);
+    }
+  }
 }

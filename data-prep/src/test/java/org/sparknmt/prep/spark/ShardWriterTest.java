@@ -1,5 +1,6 @@
 package org.sparknmt.prep.spark;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,9 +21,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
+import org.sparknmt.prep.shard.BatchBuilder;
+import org.sparknmt.prep.shard.BatchRef;
 import org.sparknmt.prep.shard.BatchStats;
 import org.sparknmt.prep.shard.Bucketing;
 import org.sparknmt.prep.shard.EncodedPair;
+import org.sparknmt.prep.shard.PartStats;
 
 class ShardWriterTest {
   private static JavaSparkContext jsc;
@@ -72,16 +76,17 @@ class ShardWriterTest {
     JavaRDD<EncodedPair> kept = rdd.filter(p -> !dropped.contains(p.line()));
     long n = pairs.size() - dropped.size();
     String out = dir.resolve("train").toString();
-    List<BatchStats> stats = ShardWriter.write(jsc, kept, n, bk, 42L, out, 4);
+    ShardWriter.Written written = ShardWriter.write(jsc, kept, n, bk, 42L, out, 4, 1 << 30);
+    List<BatchStats> stats = written.batches();
     assertEquals(n / 16, stats.size());
+    assertEquals(2, written.parts().size(), "one part per writer (local[2]) when they fit");
+    assertPacked(out, written);
 
     Set<Long> seen = new HashSet<>();
     long real = 0;
     long padded = 0;
     for (int i = 0; i < stats.size(); i++) {
-      File f = new File(out, ShardWriter.fileName(i));
-      MultiDataSet m = new MultiDataSet();
-      m.load(f);
+      MultiDataSet m = load(out, stats.get(i));
       INDArray src = m.getFeatures(0);
       INDArray srcMask = m.getFeaturesMaskArray(0);
       INDArray tgtMask = m.getLabelsMaskArray(0);
@@ -109,16 +114,89 @@ class ShardWriterTest {
     }
     assertTrue((double) real / padded > 0.85, "padding efficiency " + (double) real / padded);
 
-    // deterministic: a second run gives byte-identical files
+    // deterministic: a second run gives byte-identical batches, whatever the input partitions
+    // and the number of part files
     String again = dir.resolve("again").toString();
-    ShardWriter.write(jsc, kept.repartition(3), n, bk, 42L, again, 2);
+    ShardWriter.Written twice =
+        ShardWriter.write(jsc, kept.repartition(3), n, bk, 42L, again, 2, 1 << 30);
+    assertEquals(2, twice.parts().size());
     for (int i = 0; i < stats.size(); i++) {
-      assertTrue(
-          java.util.Arrays.equals(
-              Files.readAllBytes(Path.of(out, ShardWriter.fileName(i))),
-              Files.readAllBytes(Path.of(again, ShardWriter.fileName(i)))),
-          "file " + i + " differs");
+      assertArrayEquals(
+          bytes(out, stats.get(i)), bytes(again, twice.batches().get(i)), "batch " + i);
     }
+  }
+
+  @Test
+  void partsStayWithinTheirSizeLimitAndHoldTheBatchesInOrder() throws Exception {
+    List<EncodedPair> pairs = corpus();
+    Bucketing bk = new Bucketing(4, 16, 150);
+    String out = dir.resolve("small-parts").toString();
+    long limit = 64 * 1024;
+    ShardWriter.Written written =
+        ShardWriter.write(jsc, jsc.parallelize(pairs, 5), pairs.size(), bk, 42L, out, 2, limit);
+    long total = written.parts().stream().mapToLong(PartStats::bytes).sum();
+    assertTrue(total > 4 * limit, "the test needs several parts: " + total + " bytes");
+    assertTrue(written.parts().size() <= total / limit + 3, "few parts: " + written.parts().size());
+    for (PartStats p : written.parts()) {
+      assertTrue(p.bytes() <= limit, p.name() + " has " + p.bytes() + " bytes");
+      assertEquals(p.bytes(), new File(out, p.name()).length());
+    }
+    assertPacked(out, written);
+    // the same batches as one large part each per writer
+    String large = dir.resolve("large-parts").toString();
+    ShardWriter.Written one =
+        ShardWriter.write(jsc, jsc.parallelize(pairs, 5), pairs.size(), bk, 42L, large, 2, 1 << 30);
+    assertEquals(written.batches().size(), one.batches().size());
+    for (int i = 0; i < one.batches().size(); i++) {
+      assertArrayEquals(bytes(large, one.batches().get(i)), bytes(out, written.batches().get(i)));
+    }
+  }
+
+  /**
+   * The parts lie back to back in batch order: each batch starts where the one before it in its
+   * part ended, its bytes match its SHA-256 and length, and each part's SHA-256 is its file's.
+   */
+  private static void assertPacked(String out, ShardWriter.Written written) throws Exception {
+    int number = 0;
+    for (PartStats p : written.parts()) {
+      assertEquals(number, p.firstBatch());
+      long offset = 0;
+      for (BatchStats b : p.batches()) {
+        assertEquals(b, written.batches().get(number++));
+        assertEquals(p.name(), b.part());
+        assertEquals(offset, b.offset());
+        byte[] bytes = bytes(out, b);
+        assertEquals(b.sha256(), sha256(bytes));
+        assertEquals(
+            BatchBuilder.serializedBytes(b.pairs(), b.sourceLength(), b.targetLength()),
+            b.length());
+        offset += b.length();
+      }
+      assertEquals(offset, p.bytes());
+      assertEquals(p.sha256(), sha256(Files.readAllBytes(Path.of(out, p.name()))));
+    }
+    assertEquals(written.batches().size(), number);
+  }
+
+  private static BatchRef ref(String out, BatchStats b) {
+    return new BatchRef(new File(out, b.part()).toURI().toString(), b.offset(), b.length());
+  }
+
+  private static byte[] bytes(String out, BatchStats b) throws Exception {
+    try (PackedBatchReader reader = new PackedBatchReader(jsc.hadoopConfiguration())) {
+      return reader.read(ref(out, b));
+    }
+  }
+
+  private static MultiDataSet load(String out, BatchStats b) throws Exception {
+    try (PackedBatchReader reader = new PackedBatchReader(jsc.hadoopConfiguration())) {
+      return reader.load(ref(out, b));
+    }
+  }
+
+  private static String sha256(byte[] bytes) throws Exception {
+    return java.util.HexFormat.of()
+        .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
   }
 
   @Test
@@ -126,7 +204,9 @@ class ShardWriterTest {
     List<EncodedPair> pairs = corpus().subList(0, 50);
     String out = dir.resolve("dev").toString();
     List<BatchStats> stats =
-        ShardWriter.write(jsc, jsc.parallelize(pairs, 3), 50, new Bucketing(4, 16), null, out, 2);
+        ShardWriter.write(
+                jsc, jsc.parallelize(pairs, 3), 50, new Bucketing(4, 16), null, out, 2, 1 << 30)
+            .batches();
     assertEquals(4, stats.size());
     assertEquals(List.of(16, 16, 16, 2), stats.stream().map(BatchStats::pairs).toList());
     for (int i = 1; i < 4; i++) {
@@ -143,14 +223,14 @@ class ShardWriterTest {
     Bucketing bk = new Bucketing(4, 16, 150);
     String out = dir.resolve("tokens").toString();
     List<BatchStats> stats =
-        ShardWriter.write(jsc, jsc.parallelize(pairs, 5), pairs.size(), bk, 42L, out, 3);
+        ShardWriter.write(jsc, jsc.parallelize(pairs, 5), pairs.size(), bk, 42L, out, 3, 1 << 30)
+            .batches();
 
     Set<Long> seen = new HashSet<>();
     int alone = 0;
     Set<Integer> sizes = new HashSet<>();
     for (int i = 0; i < stats.size(); i++) {
-      MultiDataSet m = new MultiDataSet();
-      m.load(new File(out, ShardWriter.fileName(i)));
+      MultiDataSet m = load(out, stats.get(i));
       INDArray src = m.getFeatures(0);
       BatchStats s = stats.get(i);
       int b = (int) src.size(0);

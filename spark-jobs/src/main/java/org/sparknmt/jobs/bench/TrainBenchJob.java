@@ -2,7 +2,6 @@ package org.sparknmt.jobs.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -14,8 +13,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.ToLongFunction;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -38,6 +35,7 @@ import org.sparknmt.jobs.train.TrainPipeline;
 import org.sparknmt.jobs.train.TrainSettings;
 import org.sparknmt.model.ModelConfig;
 import org.sparknmt.model.TransformerFactory;
+import org.sparknmt.prep.spark.PackedBatchReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -100,7 +98,7 @@ public final class TrainBenchJob implements Callable<Integer> {
       Configuration hadoop = sc.hadoopConfiguration();
       ShardSet set = ShardSet.open(shards, hadoop);
       ModelConfig cfg = config.model().forVocabulary(set.bpe().vocabulary().size());
-      List<String> all = set.batchPaths("train");
+      List<String> all = set.batches("train");
       // a fixed order (seed 1), so that every mode and version times the same batches
       List<String> order = new EpochPlan(all, 1, 1, 1, 1).order(0);
       if (order.size() < warmup + batches) {
@@ -140,7 +138,7 @@ public final class TrainBenchJob implements Callable<Integer> {
                     .collectTrainingStats(true),
                 devices.resource());
         SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, master);
-        ToLongFunction<String> work = TrainPipeline.batchWork(set, all);
+        ToLongFunction<String> work = TrainPipeline.batchWork(set);
         ParameterAveragingTrainer.fitSplit(
             sparkNet, warm, workers, ts.batchesPerWorkerPerRound(), work, devices);
         long startMillis = System.currentTimeMillis();
@@ -241,12 +239,9 @@ public final class TrainBenchJob implements Callable<Integer> {
     return events.stream().mapToLong(EventStats::getDurationMs).sum() / 1000.0;
   }
 
-  private static MultiDataSet load(String path, Configuration hadoop) throws IOException {
-    Path p = new Path(path);
-    MultiDataSet m = new MultiDataSet();
-    try (InputStream in = FileSystem.get(p.toUri(), hadoop).open(p)) {
-      m.load(in);
+  private static MultiDataSet load(String ref, Configuration hadoop) throws IOException {
+    try (PackedBatchReader reader = new PackedBatchReader(hadoop)) {
+      return reader.load(ref);
     }
-    return m;
   }
 }

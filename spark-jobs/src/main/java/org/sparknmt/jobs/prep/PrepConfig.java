@@ -37,6 +37,7 @@ public record PrepConfig(
     int maxSourceLength,
     int maxTargetLength,
     long shardSeed,
+    long partBytes,
     Map<String, Object> resolved) {
 
   public static PrepConfig from(Settings s) {
@@ -107,6 +108,7 @@ public record PrepConfig(
         s.integer("sparknmt.shard.max-source-length", 2, Bucketing.MAX_LENGTH),
         s.integer("sparknmt.shard.max-target-length", 2, Bucketing.MAX_LENGTH),
         s.longValue("sparknmt.shard.seed", Long.MIN_VALUE, Long.MAX_VALUE),
+        s.longValue("sparknmt.shard.part-bytes", 1 << 16, Integer.MAX_VALUE),
         resolved);
   }
 

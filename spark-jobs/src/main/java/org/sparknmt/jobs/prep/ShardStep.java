@@ -22,6 +22,8 @@ import org.sparknmt.prep.clean.RejectReason;
 import org.sparknmt.prep.shard.BatchStats;
 import org.sparknmt.prep.shard.Bucketing;
 import org.sparknmt.prep.shard.EncodedPair;
+import org.sparknmt.prep.shard.PartStats;
+import org.sparknmt.prep.shard.ShardIndex;
 import org.sparknmt.prep.shard.ShardSummary;
 import org.sparknmt.prep.spark.BpeBroadcast;
 import org.sparknmt.prep.spark.ShardWriter;
@@ -31,19 +33,21 @@ import org.sparknmt.prep.spark.ShardWriter;
  * once), bucket by length and write {@code OUT/shards/}:
  *
  * <pre>
- * train/batch-NNNNNNNN.bin   one MultiDataSet.save() per batch (layout: BatchBuilder): as many
- *                            pairs as fit batch-tokens (padding included), or exactly
+ * train/part-NNNNN.bin      the batches, packed: each batch's MultiDataSet.save() bytes (layout:
+ *                            BatchBuilder) one after another, at most part-bytes per file; as many
+ *                            pairs per batch as fit batch-tokens (padding included), or exactly
  *                            batch-size-per-worker pairs when batch-tokens = 0; batch order
  *                            shuffled by seed
- * train/index.tsv            one row per batch file: pairs, padded lengths, real token counts,
- *                            SHA-256 of the file (checked before training)
+ * train/index.tsv            one row per batch (ShardIndex): part, offset, length, pairs, padded
+ *                            lengths, real token counts, SHA-256 of its bytes
  * dev/, test/                same layout in length order (last batch may be partial), plus
  *                            source.txt, reference.txt, lines.txt (normalised text, line order)
  * bpe/                       copy of the BPE model files
  * rejects/                   JSON lines {line, reason, source, target}: too-long-subwords,
  *                            batch-leftover (pair batches only)
- * manifest.json              counts, tokens, padding efficiency, bucket table, hashes, config,
- *                            batch file pattern and count per set
+ * manifest.json              format sparknmt-shards/2; counts, tokens, padding efficiency, bucket
+ *                            table, hashes, config; per set its batches and its part files (name,
+ *                            bytes, batches, SHA-256: checked before training)
  * </pre>
  */
 final class ShardStep {
@@ -98,7 +102,7 @@ final class ShardStep {
           tooLong.size(),
           leftover.size());
       long t1 = System.nanoTime();
-      List<BatchStats> trainStats =
+      ShardWriter.Written trainWritten =
           ShardWriter.write(
               jsc,
               fits.filter(p -> !droppedLines.value().contains(p.line())),
@@ -106,14 +110,19 @@ final class ShardStep {
               bk,
               cfg.shardSeed(),
               staged.path("train"),
-              partitions);
-      staged.writeString("train/" + ShardWriter.INDEX_FILE, batchIndex(trainStats));
+              partitions,
+              cfg.partBytes());
+      List<BatchStats> trainStats = trainWritten.batches();
+      staged.writeString("train/" + ShardIndex.FILE, ShardIndex.format(trainStats));
       ShardSummary trainSummary = ShardSummary.of(trainStats, bk);
       int maxPairs = trainStats.stream().mapToInt(BatchStats::pairs).max().orElse(0);
       long overBudget = overBudget(trainStats, bk);
       LOG.info(
-          "shard: wrote {} training batches of {} in {} s, padding efficiency {}",
+          "shard: wrote {} training batches ({} bytes in {} part files) of {} in {} s, padding"
+              + " efficiency {}",
           trainStats.size(),
+          trainWritten.parts().stream().mapToLong(PartStats::bytes).sum(),
+          trainWritten.parts().size(),
           bk.byTokens()
               ? "<= " + bk.batchTokens() + " tokens (1.." + maxPairs + " pairs)"
               : bk.batchSize() + " pairs",
@@ -143,10 +152,11 @@ final class ShardStep {
       droppedLines.destroy();
 
       Map<String, Object> manifest = new LinkedHashMap<>();
-      manifest.put("format", "sparknmt-shards/1");
+      manifest.put("format", ShardIndex.FORMAT);
       // the largest batch: every batch file is one minibatch of at most this many pairs
       manifest.put("batchSizePerWorker", maxPairs);
       manifest.put("batchTokens", bk.batchTokens());
+      manifest.put("partBytes", cfg.partBytes());
       manifest.put("layout", layout());
       Map<String, Object> trainPart = new LinkedHashMap<>();
       Map<String, Object> pairs = new LinkedHashMap<>();
@@ -156,7 +166,7 @@ final class ShardStep {
       pairs.put(RejectReason.BATCH_LEFTOVER.code(), leftover.size());
       trainPart.put("pairs", pairs);
       trainPart.put("overBudgetBatches", overBudget);
-      trainPart.putAll(summary(trainSummary, "train", true));
+      trainPart.putAll(summary(trainSummary, trainWritten.parts(), true));
       manifest.put("train", trainPart);
 
       // evaluation sets: all pairs that fit, length-ordered batches, plus the text in line order
@@ -213,17 +223,26 @@ final class ShardStep {
             .filter(p -> p.sourceLength() <= maxS && p.targetLength() <= maxT)
             .persist(StorageLevel.MEMORY_AND_DISK());
     long n = fits.count();
-    List<BatchStats> stats =
+    ShardWriter.Written written =
         ShardWriter.write(
-            jsc, fits, n, cfg.bucketing(), null, staged.path(set), jsc.defaultParallelism());
+            jsc,
+            fits,
+            n,
+            cfg.bucketing(),
+            null,
+            staged.path(set),
+            jsc.defaultParallelism(),
+            cfg.partBytes());
     fits.unpersist(false);
+    List<BatchStats> stats = written.batches();
+    staged.writeString(set + "/" + ShardIndex.FILE, ShardIndex.format(stats));
     Map<String, Object> part = new LinkedHashMap<>();
     Map<String, Object> counts = new LinkedHashMap<>();
     counts.put("input", pairs.size());
     counts.put("batched", n);
     counts.put(RejectReason.TOO_LONG_SUBWORDS.code(), pairs.size() - n);
     part.put("pairs", counts);
-    part.putAll(summary(ShardSummary.of(stats, cfg.bucketing()), set, false));
+    part.putAll(summary(ShardSummary.of(stats, cfg.bucketing()), written.parts(), false));
     part.put(
         "text",
         Map.of(
@@ -237,14 +256,21 @@ final class ShardStep {
     return part;
   }
 
-  private static Map<String, Object> summary(ShardSummary s, String dir, boolean shuffled) {
+  private static Map<String, Object> summary(
+      ShardSummary s, List<PartStats> parts, boolean shuffled) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("batches", s.batches());
-    Map<String, Object> files = new LinkedHashMap<>();
-    files.put("pattern", dir + "/" + ShardWriter.FILE_PATTERN);
-    files.put("count", s.batches());
-    files.put("order", shuffled ? "shuffled by seed" : "by length");
-    m.put("files", files);
+    m.put("order", shuffled ? "shuffled by seed" : "by length");
+    List<Map<String, Object>> files = new ArrayList<>();
+    for (PartStats p : parts) {
+      Map<String, Object> f = new LinkedHashMap<>();
+      f.put("file", p.name());
+      f.put("bytes", p.bytes());
+      f.put("batches", p.batches().size());
+      f.put("sha256", p.sha256());
+      files.add(f);
+    }
+    m.put("parts", files);
     Map<String, Object> tokens = new LinkedHashMap<>();
     tokens.put("source", s.sourceTokens());
     tokens.put("target", s.targetTokens());
@@ -278,35 +304,6 @@ final class ShardStep {
         .filter(
             s -> (long) s.pairs() * Math.max(s.sourceLength(), s.targetLength()) > bk.batchTokens())
         .count();
-  }
-
-  /**
-   * The training batches as a table, one row per batch file: its padded shape and real token
-   * counts. Training reads it to give every parameter-averaging worker the same amount of work per
-   * round ({@code RoundPlan}).
-   */
-  static String batchIndex(List<BatchStats> stats) {
-    StringBuilder sb =
-        new StringBuilder(
-            "file\tpairs\tsourceLength\ttargetLength\tsourceTokens\ttargetTokens\tsha256\n");
-    for (int i = 0; i < stats.size(); i++) {
-      BatchStats b = stats.get(i);
-      sb.append(ShardWriter.fileName(i))
-          .append('\t')
-          .append(b.pairs())
-          .append('\t')
-          .append(b.sourceLength())
-          .append('\t')
-          .append(b.targetLength())
-          .append('\t')
-          .append(b.sourceTokens())
-          .append('\t')
-          .append(b.targetTokens())
-          .append('\t')
-          .append(b.sha256())
-          .append('\n');
-    }
-    return sb.toString();
   }
 
   private static Map<String, Object> layout() {

@@ -6,54 +6,54 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The order in which an epoch visits the shard's batch files, and how it is cut into splits.
+ * The order in which an epoch visits the shard's batches, and how it is cut into splits.
  *
- * <p>Each epoch is a deterministic shuffle of the batch paths (seeded by the run seed and the epoch
- * number), so a resumed run sees exactly the data order the interrupted run would have seen. A
- * split is what one {@code fitPathsMultiDataSet} call trains on: {@code rounds} parameter-averaging
- * rounds of {@code workers × averagingFrequency} batches. Checkpoints are taken between splits and
- * record the position inside an epoch as the index of the next batch in this order; the next split
- * starts there whatever the split size, so a run resumed with another worker count continues at
- * exactly that batch.
+ * <p>Each epoch is a deterministic shuffle of the batches (seeded by the run seed and the epoch
+ * number) from the shard's batch order (its index), so a resumed run sees exactly the data order
+ * the interrupted run would have seen; the shuffle permutes batch numbers, so it does not depend on
+ * how a batch is referenced (a file each before the shards were packed, a part file and offset
+ * now). A split is what one {@code fitPathsMultiDataSet} call trains on: {@code rounds}
+ * parameter-averaging rounds of {@code workers × averagingFrequency} batches. Checkpoints are taken
+ * between splits and record the position inside an epoch as the index of the next batch in this
+ * order; the next split starts there whatever the split size, so a run resumed with another worker
+ * count continues at exactly that batch.
  */
 public final class EpochPlan {
-  private final List<String> sortedPaths;
+  private final List<String> batches;
   private final long seed;
   private final int splitSize;
 
   /**
-   * @param batchPaths all batch files of the shard (any order; sorted here for determinism)
+   * @param batches all batches of the shard (references), in the shard's batch order
    * @param seed the run's seed
    * @param workers data-parallel workers (executors training at once)
    * @param averagingFrequency minibatches each worker fits between two averagings
    * @param roundsPerSplit averaging rounds per split
    */
   public EpochPlan(
-      List<String> batchPaths, long seed, int workers, int averagingFrequency, int roundsPerSplit) {
-    if (batchPaths.isEmpty()) {
-      throw new IllegalArgumentException("no batch files to train on");
+      List<String> batches, long seed, int workers, int averagingFrequency, int roundsPerSplit) {
+    if (batches.isEmpty()) {
+      throw new IllegalArgumentException("no batches to train on");
     }
     if (workers < 1 || averagingFrequency < 1 || roundsPerSplit < 1) {
       throw new IllegalArgumentException(
           "workers, averagingFrequency and roundsPerSplit must be >= 1");
     }
-    List<String> sorted = new ArrayList<>(batchPaths);
-    Collections.sort(sorted);
-    this.sortedPaths = List.copyOf(sorted);
+    this.batches = List.copyOf(batches);
     this.seed = seed;
     this.splitSize = workers * averagingFrequency * roundsPerSplit;
   }
 
-  /** The batch paths of {@code epoch} (0-based) in training order. */
+  /** The batches of {@code epoch} (0-based) in training order. */
   public List<String> order(int epoch) {
-    List<String> order = new ArrayList<>(sortedPaths);
+    List<String> order = new ArrayList<>(batches);
     Collections.shuffle(order, new Random(seed * 1_000_003L + epoch));
     return order;
   }
 
   /** Number of splits per epoch (the last one may be shorter). */
   public int splitsPerEpoch() {
-    return (sortedPaths.size() + splitSize - 1) / splitSize;
+    return (batches.size() + splitSize - 1) / splitSize;
   }
 
   /**
@@ -61,15 +61,15 @@ public final class EpochPlan {
    * next {@link #splitSize} batches, fewer at the end of the epoch.
    */
   public List<String> splitFrom(int epoch, int from) {
-    if (from < 0 || from >= sortedPaths.size()) {
-      throw new IndexOutOfBoundsException("batch " + from + " of " + sortedPaths.size());
+    if (from < 0 || from >= batches.size()) {
+      throw new IndexOutOfBoundsException("batch " + from + " of " + batches.size());
     }
     List<String> order = order(epoch);
     return List.copyOf(order.subList(from, Math.min(order.size(), from + splitSize)));
   }
 
   public int batchesPerEpoch() {
-    return sortedPaths.size();
+    return batches.size();
   }
 
   public int splitSize() {

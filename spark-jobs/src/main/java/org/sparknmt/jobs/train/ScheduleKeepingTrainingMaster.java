@@ -23,7 +23,8 @@ import org.deeplearning4j.spark.util.SparkUtils;
 
 /**
  * dl4j-spark's parameter averaging with two fixes: workers continue the driver's iteration and
- * epoch counts, and train on each batch file as written (no re-batching).
+ * epoch counts, and train on each batch as written (no re-batching), read from the packed part
+ * files.
  *
  * <p>dl4j-spark 1.0.0-M2's {@code ParameterAveragingTrainingWorker.getInitialModelGraph} builds
  * each worker's graph from {@code ComputationGraphConfiguration.clone()}, which does not copy the
@@ -35,10 +36,12 @@ import org.deeplearning4j.spark.util.SparkUtils;
  *
  * <p>dl4j-spark re-batches what a worker loads into minibatches of exactly {@code
  * batchSizePerWorker} examples (merging and splitting MultiDataSets), which would break
- * token-budget batches of varying pair counts; {@link WholeBatchPathFlatMap} feeds every file as
- * one minibatch ({@code fitPathsMultiDataSet} on a graph, the only path training uses), and applies
- * gradient accumulation and global-norm clipping ({@link org.sparknmt.model.UpdateStep}) when they
- * are configured.
+ * token-budget batches of varying pair counts; {@link WholeBatchPathFlatMap} feeds every batch as
+ * one minibatch, and applies gradient accumulation and global-norm clipping ({@link
+ * org.sparknmt.model.UpdateStep}) when they are configured. The "paths" given to {@code
+ * fitPathsMultiDataSet} are batch references ({@code <part>#<offset>+<length>}, {@code
+ * ShardSet.batches}), read by {@link BatchRefIterator}; dl4j-spark's loader is not used, and only a
+ * {@code ComputationGraph} trains on them.
  */
 public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrainingMaster {
   private static final long serialVersionUID = 1L;
@@ -58,7 +61,7 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
 
   /**
    * @param updateFrequency minibatches per optimizer update on a worker (gradient accumulation: a
-   *     worker reads averagingFrequency × updateFrequency batch files per round)
+   *     worker reads averagingFrequency × updateFrequency batches per round)
    * @param clipNorm global L2 norm limit of each update's gradient, 0 = off
    * @param deviceResource the Spark resource name of a device, bound in each task ({@link
    *     org.sparknmt.jobs.gpu.TaskDevice})
@@ -101,7 +104,10 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
         broadcast, saveUpdater, configuration, trainingHookList, listeners, getRouterProvider());
   }
 
-  /** As dl4j-spark's, with {@link WholeBatchPathFlatMap} for a graph's MultiDataSet paths. */
+  /**
+   * As dl4j-spark's, with {@link WholeBatchPathFlatMap} reading the batch references of a graph
+   * ({@code mdsLoader} is not used: the references are not files).
+   */
   @Override
   protected void doIterationPaths(
       SparkDl4jMultiLayer network,
@@ -112,17 +118,12 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
       int dataSetObjectNumExamples,
       DataSetLoader dsLoader,
       MultiDataSetLoader mdsLoader) {
-    if (network != null || mdsLoader == null || collectTrainingStats) {
-      super.doIterationPaths(
-          network,
-          graph,
-          split,
-          splitNum,
-          numSplits,
-          dataSetObjectNumExamples,
-          dsLoader,
-          mdsLoader);
-      return;
+    if (network != null || mdsLoader == null) {
+      throw new UnsupportedOperationException(
+          "only a ComputationGraph trains on MultiDataSet batch references (fitPathsMultiDataSet)");
+    }
+    if (collectTrainingStats) {
+      stats.logMapPartitionsStart();
     }
     JavaRDD<String> data =
         SparkUtils.repartition(
@@ -135,15 +136,16 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
     WholeBatchPathFlatMap<ParameterAveragingTrainingResult> function =
         new WholeBatchPathFlatMap<>(
             getWorkerInstance(graph),
-            mdsLoader,
             BroadcastHadoopConfigHolder.get(sc),
             updateFrequency,
             clipNorm,
             deviceResource);
     processResults(null, graph, data.mapPartitions(function), splitNum, numSplits);
+    if (collectTrainingStats) {
+      stats.logMapPartitionsEnd(data.partitions().size());
+    }
     // dl4j-spark advanced the driver's iteration count by its averaging frequency, which here
-    // counts
-    // batch files (updateFrequency per optimizer update): count the updates instead, so that the
+    // counts batches (updateFrequency per optimizer update): count the updates instead, so that the
     // learning-rate schedule and Adam's bias correction see one step per update
     ComputationGraphConfiguration conf = graph.getNetwork().getConfiguration();
     conf.setIterationCount(

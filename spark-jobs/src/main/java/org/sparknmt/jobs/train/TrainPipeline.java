@@ -196,7 +196,7 @@ public final class TrainPipeline {
             shards.has("dev") ? shards.referenceText("dev") : List.of(),
             ts.devBleuSentences(),
             translators);
-    List<String> batches = shards.batchPaths("train");
+    List<String> batches = shards.batches("train");
     EpochPlan plan =
         new EpochPlan(
             batches,
@@ -217,7 +217,7 @@ public final class TrainPipeline {
                   checkpoints,
                   report,
                   validator,
-                  batchWork(shards, batches),
+                  batchWork(shards),
                   devices)
               .train(model, state);
     }
@@ -384,17 +384,17 @@ public final class TrainPipeline {
 
   /**
    * The work in each training batch (padded positions, from the shard's index) for {@link
-   * RoundPlan}; every batch counts the same for a shard without an index.
+   * RoundPlan}.
    */
-  public static ToLongFunction<String> batchWork(ShardSet shards, List<String> batches) {
+  public static ToLongFunction<String> batchWork(ShardSet shards) {
     Map<String, Long> work = shards.batchWork("train");
-    if (!work.keySet().containsAll(batches)) {
-      LOG.warn(
-          "{} has no complete batch index (train/index.tsv): rounds are dealt by batch count only",
-          shards.uri());
-      return p -> 1L;
-    }
-    return work::get;
+    return ref -> {
+      Long w = work.get(ref);
+      if (w == null) {
+        throw new IllegalArgumentException("not a training batch of " + shards.uri() + ": " + ref);
+      }
+      return w;
+    };
   }
 
   /**

@@ -23,7 +23,6 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.dataset.MultiDataSet;
 import org.sparknmt.jobs.Cli;
 import org.sparknmt.jobs.Sessions;
 import org.sparknmt.jobs.UserError;
@@ -123,14 +122,22 @@ class PreparePipelineHdfsIT {
             + pairs.get("too-long-subwords").asLong());
     long batches = m.get("train").get("batches").asLong();
     assertEquals(pairs.get("batched").asLong() / 16, batches);
-    for (long i = 0; i < batches; i++) {
-      MultiDataSet mds = new MultiDataSet();
-      try (InputStream in =
-          fs.open(new Path(out + "/shards/train/" + String.format("batch-%08d.bin", i)))) {
-        mds.load(in);
-      }
+    org.sparknmt.jobs.train.ShardSet shards =
+        org.sparknmt.jobs.train.ShardSet.open(java.net.URI.create(out + "/shards"), fs.getConf());
+    List<org.nd4j.linalg.dataset.api.MultiDataSet> loaded = shards.loadBatches("train");
+    assertEquals(batches, loaded.size());
+    for (org.nd4j.linalg.dataset.api.MultiDataSet mds : loaded) {
       assertEquals(16, mds.getFeatures(0).size(0));
     }
+    // packed: a few part files on HDFS, each as the manifest describes it
+    long partBytes = 0;
+    for (JsonNode part : m.get("train").get("parts")) {
+      Path file = new Path(out + "/shards/train/" + part.get("file").asText());
+      assertEquals(part.get("bytes").asLong(), fs.getFileStatus(file).getLen());
+      partBytes += part.get("bytes").asLong();
+    }
+    assertTrue(partBytes > 0);
+
     List<String> top = new ArrayList<>();
     for (FileStatus s : fs.listStatus(new Path(out))) {
       top.add(s.getPath().getName());

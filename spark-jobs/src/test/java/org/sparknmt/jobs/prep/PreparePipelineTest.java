@@ -19,12 +19,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.dataset.MultiDataSet;
 import org.sparknmt.jobs.Cli;
 import org.sparknmt.jobs.Sessions;
 import org.sparknmt.jobs.config.Settings;
@@ -183,41 +183,66 @@ class PreparePipelineTest {
     assertEquals(batched, bucketPairs);
     long realTokens = 0;
     long padded = 0;
-    // the batch index (train/index.tsv) describes every batch file as it is
+    // the batch index (train/index.tsv) describes every batch as it is: its place in a part file,
+    // shape, tokens and checksum; the manifest lists the parts with theirs
     List<String> index = Files.readAllLines(out.resolve("shards/train/index.tsv"));
     assertEquals(batches + 1, index.size());
-    Map<String, Long> work =
-        ShardSet.open(out.resolve("shards").toUri(), spark.sparkContext().hadoopConfiguration())
-            .batchWork("train");
+    ShardSet shards =
+        ShardSet.open(out.resolve("shards").toUri(), spark.sparkContext().hadoopConfiguration());
+    Map<String, Long> work = shards.batchWork("train");
+    List<String> refs = shards.batches("train");
+    List<org.nd4j.linalg.dataset.api.MultiDataSet> loaded = shards.loadBatches("train");
     assertEquals(batches, work.size());
+    assertEquals(batches, loaded.size());
+    JsonNode parts = m.get("train").get("parts");
+    assertEquals(2, parts.size(), "one part per writer (local[2]): " + parts);
     for (int i = 0; i < batches; i++) {
-      MultiDataSet mds = new MultiDataSet();
-      Path file = out.resolve("shards/train").resolve(String.format("batch-%08d.bin", i));
-      mds.load(file.toFile());
+      org.nd4j.linalg.dataset.api.MultiDataSet mds = loaded.get(i);
       assertEquals(8, mds.getFeatures(0).size(0));
       assertTrue(mds.getFeatures(0).size(1) <= 14);
       realTokens += mds.getFeaturesMaskArray(0).sumNumber().longValue();
       realTokens += mds.getLabelsMaskArray(0).sumNumber().longValue();
       padded += mds.getFeatures(0).length() + mds.getFeatures(1).length();
       String[] row = index.get(i + 1).split("\t");
-      assertEquals(file.getFileName().toString(), row[0]);
-      try (var in = Files.newInputStream(file)) {
-        assertEquals(org.sparknmt.jobs.store.Manifest.sha256(in), row[6], "checksum of " + file);
-      }
-      assertEquals(mds.getFeatures(0).size(1), Long.parseLong(row[2]));
-      assertEquals(mds.getFeatures(1).size(1), Long.parseLong(row[3]));
-      assertEquals(mds.getLabelsMaskArray(0).sumNumber().longValue(), Long.parseLong(row[5]));
+      Path part = out.resolve("shards/train").resolve(row[0]);
+      byte[] bytes = Files.readAllBytes(part);
+      int offset = Integer.parseInt(row[1]);
+      int length = Integer.parseInt(row[2]);
+      assertTrue(
+          refs.get(i).endsWith("/train/" + row[0] + "#" + offset + "+" + length), refs.get(i));
       assertEquals(
-          mds.getFeatures(0).length() + mds.getFeatures(1).length(),
-          work.get(new org.apache.hadoop.fs.Path(file.toUri()).toString()));
+          sha256(java.util.Arrays.copyOfRange(bytes, offset, offset + length)),
+          row[8],
+          "checksum of batch " + i);
+      assertEquals(mds.getFeatures(0).size(1), Long.parseLong(row[4]));
+      assertEquals(mds.getFeatures(1).size(1), Long.parseLong(row[5]));
+      assertEquals(mds.getLabelsMaskArray(0).sumNumber().longValue(), Long.parseLong(row[7]));
+      assertEquals(
+          mds.getFeatures(0).length() + mds.getFeatures(1).length(), work.get(refs.get(i)));
     }
+    long partBytes = 0;
+    for (JsonNode part : parts) {
+      Path file = out.resolve("shards/train").resolve(part.get("file").asText());
+      assertEquals(part.get("bytes").asLong(), Files.size(file));
+      assertEquals(part.get("sha256").asText(), sha256(Files.readAllBytes(file)));
+      partBytes += part.get("bytes").asLong();
+    }
+    try (Stream<Path> files = Files.list(out.resolve("shards/train"))) {
+      assertEquals(
+          List.of("index.tsv", "part-00000.bin", "part-00001.bin"),
+          files
+              .map(p -> p.getFileName().toString())
+              .filter(n -> !n.startsWith("."))
+              .sorted()
+              .toList());
+    }
+    assertTrue(partBytes > 0);
+    shards.verifyBatches(JavaSparkContext.fromSparkContext(spark.sparkContext()), "train");
+    assertDamageIsNamed(out.resolve("shards"), refs);
     JsonNode tokens = m.get("train").get("tokens");
     assertEquals(realTokens, tokens.get("source").asLong() + tokens.get("target").asLong());
     assertEquals(
         (double) realTokens / padded, m.get("train").get("paddingEfficiency").asDouble(), 1e-9);
-    assertFalse(
-        Files.exists(
-            out.resolve("shards/train").resolve(String.format("batch-%08d.bin", batches))));
     assertEquals(64, m.get("bpe").get("sha256").asText().length());
     assertEquals(input, m.get("corpusReport").get("pairs").get("input").asLong());
 
@@ -282,10 +307,12 @@ class PreparePipelineTest {
     long pairs = 0;
     int maxPairs = 0;
     long over = 0;
+    ShardSet shards =
+        ShardSet.open(out.resolve("shards").toUri(), spark.sparkContext().hadoopConfiguration());
+    List<String> refs = shards.batches("train");
+    List<org.nd4j.linalg.dataset.api.MultiDataSet> loaded = shards.loadBatches("train");
     for (int i = 0; i < batches; i++) {
-      MultiDataSet mds = new MultiDataSet();
-      Path file = out.resolve("shards/train").resolve(String.format("batch-%08d.bin", i));
-      mds.load(file.toFile());
+      org.nd4j.linalg.dataset.api.MultiDataSet mds = loaded.get(i);
       long b = mds.getFeatures(0).size(0);
       long s = mds.getFeatures(0).size(1);
       long t = mds.getFeatures(1).size(1);
@@ -296,18 +323,89 @@ class PreparePipelineTest {
       pairs += b;
       maxPairs = Math.max(maxPairs, (int) b);
       String[] row = index.get(i + 1).split("\t");
-      assertEquals(file.getFileName().toString(), row[0]);
-      assertEquals(b, Long.parseLong(row[1]));
-      assertEquals(s, Long.parseLong(row[2]));
-      assertEquals(t, Long.parseLong(row[3]));
-      assertEquals(mds.getFeaturesMaskArray(0).sumNumber().longValue(), Long.parseLong(row[4]));
-      assertEquals(mds.getLabelsMaskArray(0).sumNumber().longValue(), Long.parseLong(row[5]));
-      assertEquals(b * (s + t), work.get(new org.apache.hadoop.fs.Path(file.toUri()).toString()));
+      assertTrue(refs.get(i).endsWith(row[0] + "#" + row[1] + "+" + row[2]), refs.get(i));
+      assertEquals(b, Long.parseLong(row[3]));
+      assertEquals(s, Long.parseLong(row[4]));
+      assertEquals(t, Long.parseLong(row[5]));
+      assertEquals(mds.getFeaturesMaskArray(0).sumNumber().longValue(), Long.parseLong(row[6]));
+      assertEquals(mds.getLabelsMaskArray(0).sumNumber().longValue(), Long.parseLong(row[7]));
+      assertEquals(b * (s + t), work.get(refs.get(i)));
     }
-    assertEquals(batched, pairs, "every batched pair is in exactly one file");
+    assertEquals(batched, pairs, "every batched pair is in exactly one batch");
     assertEquals(over, m.get("train").get("overBudgetBatches").asLong());
     assertEquals(maxPairs, m.get("batchSizePerWorker").asInt());
     assertTrue(maxPairs > 1);
+  }
+
+  /**
+   * Damage in a part file is found before training and named down to the batch: a flipped bit
+   * (found by the local file system's .crc checksums, and without them by the batch's SHA-256), a
+   * missing part; a manifest of the old one-file-per-batch format is refused, naming its version.
+   */
+  private void assertDamageIsNamed(Path shardDir, List<String> refs) throws IOException {
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    ShardSet shards = ShardSet.open(shardDir.toUri(), sc.hadoopConfiguration());
+    int victim = 3;
+    org.sparknmt.prep.shard.BatchRef ref = org.sparknmt.prep.shard.BatchRef.parse(refs.get(victim));
+    Path part = shardDir.resolve("train").resolve(ref.partName());
+    byte[] bytes = Files.readAllBytes(part);
+    int at = (int) (ref.offset() + ref.length() / 2);
+    bytes[at] ^= 1;
+    Files.write(part, bytes);
+    Path crc = part.resolveSibling("." + ref.partName() + ".crc");
+    byte[] crcBytes = Files.readAllBytes(crc);
+    String batch =
+        "batch " + victim + " (" + ref.partName() + "#" + ref.offset() + "+" + ref.length() + ")";
+    String e = damaged(shards, sc);
+    assertTrue(e.startsWith("damaged shards: 1 of 2 part files in "), e);
+    assertTrue(e.contains(ref.partName() + ": " + batch + " fails its file system checksum"), e);
+    Files.delete(crc);
+    e = damaged(shards, sc);
+    assertTrue(e.contains(ref.partName() + ": " + batch + " has sha256 "), e);
+    String other = ref.partName().equals("part-00000.bin") ? "part-00001.bin" : "part-00000.bin";
+    Path aside = shardDir.resolve("aside.bin");
+    Files.move(shardDir.resolve("train").resolve(other), aside);
+    e = damaged(shards, sc);
+    assertTrue(e.startsWith("damaged shards: 2 of 2 part files in "), e);
+    assertTrue(e.contains(other + ": missing ("), e);
+    Files.move(aside, shardDir.resolve("train").resolve(other));
+    bytes[at] ^= 1;
+    Files.write(part, bytes);
+    Files.write(crc, crcBytes);
+    shards.verifyBatches(sc, "train");
+
+    Path manifest = shardDir.resolve("manifest.json");
+    String text = Files.readString(manifest);
+    Files.delete(shardDir.resolve(".manifest.json.crc")); // edited by hand below
+    Files.writeString(manifest, text.replace("sparknmt-shards/2", "sparknmt-shards/1"));
+    org.sparknmt.jobs.UserError old =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            org.sparknmt.jobs.UserError.class,
+            () -> ShardSet.open(shardDir.toUri(), sc.hadoopConfiguration()));
+    assertTrue(
+        old.getMessage()
+            .endsWith(
+                "manifest.json is a shard manifest of format 'sparknmt-shards/1' (one file per"
+                    + " batch, written by an older version); this version reads sparknmt-shards/2"
+                    + " (batches packed into part files): prepare the shards again (the shard step"
+                    + " with sparknmt.data.overwrite = true)"),
+        old.getMessage());
+    Files.writeString(manifest, text);
+  }
+
+  private static String damaged(ShardSet shards, JavaSparkContext sc) {
+    return org.junit.jupiter.api.Assertions.assertThrows(
+            org.sparknmt.jobs.UserError.class, () -> shards.verifyBatches(sc, "train"))
+        .getMessage();
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private void assertUserErrorAndNoOutput(Path out, String expected, String... args) {

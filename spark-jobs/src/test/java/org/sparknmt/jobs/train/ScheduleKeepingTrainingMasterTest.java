@@ -32,7 +32,9 @@ import org.sparknmt.model.ModelConfig;
 import org.sparknmt.model.TransformerFactory;
 import org.sparknmt.model.UpdateStep;
 import org.sparknmt.prep.shard.BatchBuilder;
+import org.sparknmt.prep.shard.BatchRef;
 import org.sparknmt.prep.shard.EncodedPair;
+import org.sparknmt.prep.spark.PackedBatchReader;
 
 /**
  * Guards the workarounds in {@link ScheduleKeepingTrainingMaster}: dl4j-spark's own worker restarts
@@ -124,18 +126,39 @@ class ScheduleKeepingTrainingMasterTest {
     };
   }
 
-  /** Three batch files of 3, 5 and 2 pairs (token-budget batches differ in pair count). */
+  /**
+   * Three batches of 3, 5 and 2 pairs (token-budget batches differ in pair count), packed into one
+   * part file: their references.
+   */
   private static List<String> batchFiles(Path dir) throws Exception {
-    List<String> paths = new ArrayList<>();
+    List<String> refs = new ArrayList<>();
+    File part = dir.resolve("part-00000.bin").toFile();
     int line = 0;
-    for (int size : new int[] {3, 5, 2}) {
-      List<EncodedPair> pairs = new ArrayList<>();
-      for (int k = 0; k < size; k++) {
-        pairs.add(new EncodedPair(++line, new int[] {4 + k, 5}, new int[] {6, 7 + k % 4}));
+    try (java.io.FileOutputStream out = new java.io.FileOutputStream(part)) {
+      for (int size : new int[] {3, 5, 2}) {
+        List<EncodedPair> pairs = new ArrayList<>();
+        for (int k = 0; k < size; k++) {
+          pairs.add(new EncodedPair(++line, new int[] {4 + k, 5}, new int[] {6, 7 + k % 4}));
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        BatchBuilder.build(pairs).save(bytes);
+        refs.add(new BatchRef(part.toURI().toString(), part.length(), bytes.size()).toString());
+        bytes.writeTo(out);
+        out.flush();
       }
-      File f = dir.resolve("batch-" + paths.size() + ".bin").toFile();
-      BatchBuilder.build(pairs).save(f);
-      paths.add(f.toURI().toString());
+    }
+    return refs;
+  }
+
+  /** The same three batches, one file each (what dl4j-spark's own worker reads). */
+  private static List<String> oneFileEach(Path dir) throws Exception {
+    List<String> paths = new ArrayList<>();
+    try (PackedBatchReader reader = new PackedBatchReader(sc.hadoopConfiguration())) {
+      for (String ref : batchFiles(dir)) {
+        File f = dir.resolve("batch-" + paths.size() + ".bin").toFile();
+        reader.load(ref).save(f);
+        paths.add(f.toURI().toString());
+      }
     }
     return paths;
   }
@@ -147,21 +170,15 @@ class ScheduleKeepingTrainingMasterTest {
             recorder(sizes),
             new SerializedMultiDataSetLoader(),
             BroadcastHadoopConfigHolder.get(sc))
-        .call(batchFiles(dir).iterator());
+        .call(oneFileEach(dir).iterator());
     // 3 + 2 of the 5, then the other 3 + 2: merged and split across batches
     assertEquals(List.of(5L, 5L), sizes);
   }
 
   @Test
-  void ourWorkerFitsEveryBatchFileWhole(@TempDir Path dir) throws Exception {
+  void ourWorkerFitsEveryBatchWhole(@TempDir Path dir) throws Exception {
     List<Long> sizes = new ArrayList<>();
-    new WholeBatchPathFlatMap<>(
-            recorder(sizes),
-            new SerializedMultiDataSetLoader(),
-            BroadcastHadoopConfigHolder.get(sc),
-            1,
-            0,
-            "gpu")
+    new WholeBatchPathFlatMap<>(recorder(sizes), BroadcastHadoopConfigHolder.get(sc), 1, 0, "gpu")
         .call(batchFiles(dir).iterator());
     assertEquals(List.of(3L, 5L, 2L), sizes);
   }
@@ -179,22 +196,16 @@ class ScheduleKeepingTrainingMasterTest {
     ParameterAveragingTrainingWorker worker =
         new ParameterAveragingTrainingWorker(tuple, true, conf, null, null, null);
     INDArray got =
-        new WholeBatchPathFlatMap<>(
-                worker,
-                new SerializedMultiDataSetLoader(),
-                BroadcastHadoopConfigHolder.get(sc),
-                3,
-                0,
-                "gpu")
+        new WholeBatchPathFlatMap<>(worker, BroadcastHadoopConfigHolder.get(sc), 3, 0, "gpu")
             .call(files.iterator())
             .next()
             .getParameters();
     ComputationGraph expected = g.clone();
     UpdateStep step = new UpdateStep(expected, 3, 0);
-    for (String f : files) {
-      org.nd4j.linalg.dataset.MultiDataSet m = new org.nd4j.linalg.dataset.MultiDataSet();
-      m.load(new File(java.net.URI.create(f)));
-      step.fit(m);
+    try (PackedBatchReader reader = new PackedBatchReader(sc.hadoopConfiguration())) {
+      for (String f : files) {
+        step.fit(reader.load(f));
+      }
     }
     assertEquals(1, expected.getIterationCount() - g.getIterationCount());
     assertTrue(got.equalsWithEps(expected.params(), 1e-6), "one update over the three batches");
