@@ -4,6 +4,7 @@ import org.sparknmt.jobs.UserError;
 import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.store.ModelBundle;
 import org.sparknmt.model.ModelConfig;
+import org.sparknmt.model.SearchOptions;
 import org.sparknmt.prep.bpe.BpeModel;
 
 /**
@@ -18,7 +19,9 @@ public record DecodeSettings(
     double maxLenA,
     int maxLenB,
     int noRepeatNgramSize,
-    int batchSentences) {
+    int batchSentences)
+    implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
 
   public static DecodeSettings from(Settings s) {
     String p = "sparknmt.decode.";
@@ -45,16 +48,14 @@ public record DecodeSettings(
 
   /** These settings bound to a model configuration and BPE model. */
   public Decoding bind(ModelConfig modelConfig, BpeModel bpe) {
-    return new Decoding(
-        method,
-        beamSize,
-        lengthPenalty,
-        maxLenA,
-        maxLenB,
-        noRepeatNgramSize,
-        batchSentences,
-        modelConfig.toJson(),
-        bpe);
+    return new Decoding(this, modelConfig.toJson(), bpe);
+  }
+
+  /** The search these settings ask for (greedy is a beam of one without length penalty). */
+  SearchOptions searchOptions() {
+    return "greedy".equals(method)
+        ? new SearchOptions(1, 0.0, maxLenA, maxLenB, noRepeatNgramSize)
+        : new SearchOptions(beamSize, lengthPenalty, maxLenA, maxLenB, noRepeatNgramSize);
   }
 
   /** These settings bound to a bundle's model configuration and BPE files. */

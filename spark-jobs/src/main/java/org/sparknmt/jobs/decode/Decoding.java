@@ -17,16 +17,7 @@ import org.sparknmt.prep.bpe.BpeModel;
  * serialisable {@link TextTranslator.Factory} that validation, EvaluateJob and TranslateJob (on the
  * executors) share.
  */
-public record Decoding(
-    String method,
-    int beamSize,
-    double lengthPenalty,
-    double maxLenA,
-    int maxLenB,
-    int noRepeatNgramSize,
-    int batchSentences,
-    String modelConfigJson,
-    BpeModel bpe)
+public record Decoding(DecodeSettings settings, String modelConfigJson, BpeModel bpe)
     implements TextTranslator.Factory {
   private static final long serialVersionUID = 1L;
 
@@ -44,12 +35,9 @@ public record Decoding(
   public TextTranslator create(ComputationGraph model) {
     ModelConfig cfg = ModelConfig.fromJson(modelConfigJson);
     Translator translator = new Translator(model, cfg);
-    SearchOptions options =
-        "greedy".equals(method)
-            ? new SearchOptions(1, 0.0, maxLenA, maxLenB, noRepeatNgramSize)
-            : new SearchOptions(beamSize, lengthPenalty, maxLenA, maxLenB, noRepeatNgramSize);
+    SearchOptions options = settings.searchOptions();
     TextTranslator.IdDecoder ids = src -> translator.translate(src, options);
-    return new TextTranslator(bpe, ids, batchSentences, cfg.maxLength());
+    return new TextTranslator(bpe, ids, settings.batchSentences(), cfg.maxLength());
   }
 
   /** Decodes {@code sources} with {@code model} (convenience for one-off use). */

@@ -9,24 +9,21 @@ import org.junit.jupiter.api.Test;
 import org.sparknmt.jobs.UserError;
 import org.sparknmt.jobs.config.ConfigOptions;
 import org.sparknmt.jobs.config.Settings;
-import org.sparknmt.model.ModelConfig;
 
 /** The decoding keys of reference.conf and their validation. */
 class DecodingTest {
-  private static final ModelConfig MODEL = ModelConfig.preset("tiny", 100);
 
-  private static Decoding with(String... overrides) {
-    Settings s = Settings.load(new ConfigOptions(List.of(), List.of(overrides)));
-    return DecodeSettings.from(s).bind(MODEL, null);
+  private static DecodeSettings with(String... overrides) {
+    return DecodeSettings.from(Settings.load(new ConfigOptions(List.of(), List.of(overrides))));
   }
 
   @Test
   void defaultsComeFromReferenceConf() {
-    Decoding d = with();
+    DecodeSettings d = with();
     assertEquals(1.2, d.maxLenA());
     assertEquals(10, d.maxLenB());
     assertEquals(0, d.noRepeatNgramSize());
-    Decoding e =
+    DecodeSettings e =
         with(
             "sparknmt.decode.max-len-a=0",
             "sparknmt.decode.max-len-b=200",
