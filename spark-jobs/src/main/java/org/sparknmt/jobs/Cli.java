@@ -128,8 +128,38 @@ public final class Cli {
         // e.g. a NameNode that is down or a misspelt host in an hdfs:// URI: one line, not a trace
         return new UserError("cannot reach a service the job needs: " + t.getMessage(), t);
       }
+      String outage = dataNodeOutage(t);
+      if (outage != null) {
+        return new UserError(
+            "HDFS could not read or write a block: no DataNode holding it answered ("
+                + outage
+                + "); start the DataNodes and run the job again (a training run resumes from its"
+                + " last checkpoint)",
+            t);
+      }
       if (t.getCause() == t) {
         break;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * What HDFS's client says when no DataNode serves a block — read ({@code BlockMissingException})
+   * or written ({@code could only be written to 0 of the 1 minReplication nodes}, all pipeline
+   * nodes bad) — as the one line of {@code t}'s message that says it, or null. A task's failure
+   * reaches the driver as text inside Spark's "Job aborted" message, hence the text match.
+   */
+  static String dataNodeOutage(Throwable t) {
+    String message = t.getMessage();
+    if (message == null) {
+      return null;
+    }
+    for (String line : message.split("\n")) {
+      if (line.contains("Could not obtain block")
+          || line.contains("could only be written to 0 of the")
+          || (line.contains("All datanodes") && line.contains("are bad"))) {
+        return line.strip();
       }
     }
     return null;

@@ -302,6 +302,47 @@ class TrainingPipelineIT {
     assertEquals(expected, resumed);
   }
 
+  /**
+   * The DataNode stopped for 30 s while a run trains, then started again: the run either rides it
+   * out (HDFS client and Spark task retries) or stops with one line naming the outage (exit 2);
+   * started again, it resumes from its last checkpoint. Either way the bundle verifies and every
+   * batch of every epoch was trained exactly once.
+   */
+  @Test
+  void aDataNodeOutageMidTrainingEndsWithAVerifiedBundleAndNoBatchSkippedOrRepeated()
+      throws Exception {
+    String run = "/it/runs/datanode";
+    CompletableFuture<SparkJob.ClientRun> training = trainUntilACheckpoint(run, 3);
+    cluster.restartDataNode(Duration.ofSeconds(30));
+    SparkJob.ClientRun attempt = training.get();
+    if (attempt.exitCode() != 0) {
+      SparkJob.ClientRun failed = attempt;
+      assertEquals(Cli.EXIT_USER_ERROR, failed.exitCode(), () -> tail(failed.output()));
+      assertTrue(
+          failed.output().contains("error: HDFS could not read or write a block")
+              || failed.output().contains("error: cannot reach a service the job needs"),
+          () -> tail(failed.output()));
+      attempt = train(run, 3);
+      SparkJob.ClientRun resumed = attempt;
+      assertEquals(0, resumed.exitCode(), () -> tail(resumed.output()));
+      assertTrue(resumed.output().contains("resuming from ckpt-"), tail(resumed.output()));
+    }
+    ModelStore store = ModelStore.at(URI.create(cluster.hdfsUri() + "/it/models"), hdfs.getConf());
+    assertEquals(List.of("v0001"), store.versions("datanode"));
+    store.open("datanode", "v0001"); // verifies every checksum
+    List<JsonNode> records = metrics(run).stream().filter(m -> m.has("batchesSha256")).toList();
+    for (int epoch = 0; epoch < 3; epoch++) {
+      int next = 0;
+      for (JsonNode m : records) {
+        if (m.get("epoch").asInt() == epoch) {
+          assertEquals(next, m.get("batchFrom").asInt(), "epoch " + epoch + ": " + records);
+          next += m.get("batches").asInt();
+        }
+      }
+      assertTrue(next > 0, "epoch " + epoch + " trained nothing: " + records);
+    }
+  }
+
   /** Each training record's epoch, first batch position and digest of the split's batch names. */
   private static List<String> batchLog(String run) throws IOException {
     return metrics(run).stream()

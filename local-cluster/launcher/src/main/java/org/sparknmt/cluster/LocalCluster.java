@@ -113,7 +113,7 @@ public final class LocalCluster implements AutoCloseable {
     this.manager = manager;
     this.workers = workers;
     this.ports = Map.copyOf(ports);
-    this.daemons = List.copyOf(daemons);
+    this.daemons = new java.util.concurrent.CopyOnWriteArrayList<>(daemons);
   }
 
   public static Builder builder(Path workDir) {
@@ -841,7 +841,35 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   List<Daemon> daemons() {
-    return daemons;
+    return List.copyOf(daemons);
+  }
+
+  /**
+   * Stops the DataNode (SIGTERM), keeps it down for {@code down}, starts it again on the same
+   * storage and ports and waits until it has sent the NameNode its block report (its blocks are
+   * readable again): a DataNode outage, for fault tests. The NameNode keeps the stopped DataNode
+   * "live" until its heartbeat expires (minutes), so clients see connection failures meanwhile.
+   */
+  public void restartDataNode(Duration down) throws IOException, InterruptedException {
+    Daemon old =
+        daemons.stream()
+            .filter(d -> d.name().equals("datanode"))
+            .findFirst()
+            .orElseThrow(() -> new IllegalStateException("this cluster has no DataNode"));
+    Processes.find(old.pid(), old.mainClass()).ifPresent(Processes::stopTree);
+    Thread.sleep(down.toMillis());
+    Path log = logDir().resolve("datanode-restarted-" + System.currentTimeMillis() + ".log");
+    Process p = Processes.start(hadoopJava("256m", old.mainClass()), hadoopEnv(), workDir, log);
+    daemons.set(daemons.indexOf(old), new Daemon(old.name(), p.pid(), old.mainClass(), log));
+    writeState();
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (!Files.exists(log)
+        || !Files.readString(log).contains("Successfully sent block report")) {
+      if (System.nanoTime() > deadline || Processes.find(p.pid(), old.mainClass()).isEmpty()) {
+        throw new IOException("the restarted DataNode did not come up; see " + log);
+      }
+      Thread.sleep(500);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
