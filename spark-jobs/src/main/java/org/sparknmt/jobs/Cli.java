@@ -47,7 +47,7 @@ public final class Cli {
         (ex, cmd, parsed) -> {
           RuntimeException user = userError(ex);
           if (user != null) {
-            cmd.getErr().println("error: " + user.getMessage());
+            cmd.getErr().println("error: " + withoutStackFrames(user.getMessage()));
           } else {
             LOG.error("{} failed", cmd.getCommandName(), ex);
             cmd.getErr().println("error: " + cmd.getCommandName() + " failed: " + ex);
@@ -98,6 +98,23 @@ public final class Cli {
     throw (T) t;
   }
 
+  /**
+   * {@code message} on one line without the stack frames some carry: a Hadoop {@code
+   * RemoteException}'s message holds the server's whole stack trace, which a user error quoting it
+   * would otherwise print.
+   */
+  static String withoutStackFrames(String message) {
+    if (message == null) {
+      return "";
+    }
+    return message
+        .lines()
+        .filter(
+            l -> !l.matches("\\s*at \\S+\\(.*\\)\\s*") && !l.matches("\\s*\\.\\.\\. \\d+ more\\s*"))
+        .map(String::strip)
+        .collect(java.util.stream.Collectors.joining(" "));
+  }
+
   static int exitCode(Throwable ex) {
     if (ex instanceof CommandLine.ParameterException) {
       return EXIT_USER_ERROR;
@@ -128,6 +145,14 @@ public final class Cli {
         // e.g. a NameNode that is down or a misspelt host in an hdfs:// URI: one line, not a trace
         return new UserError("cannot reach a service the job needs: " + t.getMessage(), t);
       }
+      String denied = permissionDenied(t);
+      if (denied != null) {
+        return new UserError(
+            "permission denied: "
+                + denied
+                + " (give the job's user access, or choose a path it may write)",
+            t);
+      }
       String outage = dataNodeOutage(t);
       if (outage != null) {
         return new UserError(
@@ -139,6 +164,25 @@ public final class Cli {
       }
       if (t.getCause() == t) {
         break;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The line of {@code t}'s message in which a file system refuses access to a path ({@code
+   * Permission denied: user=bob, access=WRITE, inode="/data":root:supergroup:drwxr-xr-x}), or null;
+   * also inside the text of a failed Spark task.
+   */
+  static String permissionDenied(Throwable t) {
+    String message = t.getMessage();
+    if (message == null || isAuthenticationRefused(t)) {
+      return null;
+    }
+    for (String line : message.split("\n")) {
+      int at = line.indexOf("Permission denied: user=");
+      if (at >= 0) {
+        return line.substring(at + "Permission denied: ".length()).strip();
       }
     }
     return null;

@@ -37,6 +37,32 @@ class CliTest {
   }
 
   @Test
+  void aUserErrorQuotingARemoteExceptionIsPrintedWithoutItsStackFrames() {
+    assertEquals(
+        "cannot write output hdfs://nn/x: Permission denied: user=bob",
+        Cli.withoutStackFrames(
+            "cannot write output hdfs://nn/x: Permission denied: user=bob\n"
+                + "\tat org.apache.hadoop.hdfs.server.namenode.FSPermissionChecker.check("
+                + "FSPermissionChecker.java:506)\n"
+                + "\tat org.apache.hadoop.ipc.Server$Handler.run(Server.java:3061)\n"
+                + "\t... 12 more\n"));
+  }
+
+  @Test
+  void aPermissionErrorIsOneLineNamingUserAccessAndPath() {
+    Exception denied =
+        new org.apache.hadoop.security.AccessControlException(
+            "Permission denied: user=mallory, access=WRITE,"
+                + " inode=\"/published\":root:supergroup:drwxr-xr-x\n\tat org.apache.hadoop.hdfs");
+    assertEquals(Cli.EXIT_USER_ERROR, Cli.exitCode(denied));
+    assertEquals(
+        "permission denied: user=mallory, access=WRITE,"
+            + " inode=\"/published\":root:supergroup:drwxr-xr-x (give the job's user access, or"
+            + " choose a path it may write)",
+        Cli.userError(denied).getMessage());
+  }
+
+  @Test
   void insideTheYarnApplicationMasterSuccessReturnsAndFailureCarriesTheExitCode() {
     Cli.exitInsideYarnApplicationMaster(Cli.EXIT_OK); // returns: the AM reports SUCCEEDED
     SparkUserAppException e =
