@@ -153,6 +153,15 @@ public final class Cli {
                 + " (give the job's user access, or choose a path it may write)",
             t);
       }
+      String full = outOfSpace(t);
+      if (full != null) {
+        return new UserError(
+            "out of space: "
+                + full
+                + " (free space or raise the quota, then run the job again: finished steps and"
+                + " checkpoints are kept)",
+            t);
+      }
       String outage = dataNodeOutage(t);
       if (outage != null) {
         return new UserError(
@@ -183,6 +192,23 @@ public final class Cli {
       int at = line.indexOf("Permission denied: user=");
       if (at >= 0) {
         return line.substring(at + "Permission denied: ".length()).strip();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The line of {@code t}'s message that says a disk or an HDFS space quota is full, or null (also
+   * inside the text of a failed Spark task).
+   */
+  static String outOfSpace(Throwable t) {
+    String message = t.getMessage();
+    if (message == null) {
+      return null;
+    }
+    for (String line : message.split("\n")) {
+      if (line.contains("No space left on device") || line.contains("DiskSpace quota")) {
+        return line.strip();
       }
     }
     return null;

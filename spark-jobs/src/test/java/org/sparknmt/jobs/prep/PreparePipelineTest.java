@@ -617,4 +617,75 @@ class PreparePipelineTest {
       assertEquals(3, entries.filter(p -> !p.getFileName().toString().startsWith(".")).count());
     }
   }
+
+  /**
+   * A write failing inside a step (the disk fills while the shard step writes, on a fault-injecting
+   * file system): the job fails with one line naming the cause (exit 2), the steps published before
+   * stay as they were, the failed step leaves no output directory, and running the step again
+   * completes it.
+   */
+  @Test
+  void aWriteFaultInAStepLeavesTheEarlierStepsIntactAndNoPartialOutput() throws Exception {
+    org.sparknmt.jobs.store.FaultyFileSystem.configure(spark.sparkContext().hadoopConfiguration());
+    Path src = dir.resolve("in/train.src");
+    Path tgt = dir.resolve("in/train.tgt");
+    corpus(src, tgt, 200, List.of());
+    Path local = dir.resolve("faulty-out");
+    String out = org.sparknmt.jobs.store.FaultyFileSystem.uri(local).toString();
+    String[] common = {
+      "--source",
+      src.toString(),
+      "--target",
+      tgt.toString(),
+      "--out",
+      out,
+      "--set",
+      "sparknmt.bpe.vocab-size=320",
+      "--set",
+      "sparknmt.shard.batch-tokens=0",
+      "--set",
+      "sparknmt.shard.batch-size-per-worker=8"
+    };
+    Run first = prepare(with(common, "--steps", "corpus,vocab"));
+    assertEquals(0, first.exit(), first.err());
+    Map<String, String> before = contents(local);
+    try {
+      org.sparknmt.jobs.store.FaultyFileSystem.diskFullAfter(2000);
+      Run failed = prepare(with(common, "--steps", "shard"));
+      assertEquals(Cli.EXIT_USER_ERROR, failed.exit(), failed.err());
+      List<String> errors = failed.err().lines().filter(l -> l.startsWith("error: ")).toList();
+      assertEquals(1, errors.size(), failed.err());
+      assertTrue(errors.get(0).startsWith("error: out of space: "), errors.get(0));
+      assertTrue(errors.get(0).contains("No space left on device"), errors.get(0));
+    } finally {
+      org.sparknmt.jobs.store.FaultyFileSystem.reset();
+    }
+    assertEquals(before, contents(local), "the corpus and vocab outputs changed");
+    assertFalse(
+        Files.exists(local.resolve(PreparePipeline.outputDirectory("shard"))),
+        "a partial shard output was left");
+    Run again = prepare(with(common, "--steps", "shard"));
+    assertEquals(0, again.exit(), again.err());
+    assertTrue(Files.exists(local.resolve(PreparePipeline.outputDirectory("shard"))));
+  }
+
+  private static String[] with(String[] common, String... more) {
+    List<String> all = new ArrayList<>(List.of(common));
+    all.addAll(List.of(more));
+    return all.toArray(String[]::new);
+  }
+
+  /** Every visible file under {@code root} (relative path → content digest). */
+  private static Map<String, String> contents(Path root) throws Exception {
+    Map<String, String> files = new java.util.TreeMap<>();
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : walk.filter(Files::isRegularFile).toList()) {
+        String rel = root.relativize(p).toString();
+        if (!rel.contains("/.") && !rel.startsWith(".")) {
+          files.put(rel, sha256(Files.readAllBytes(p)));
+        }
+      }
+    }
+    return files;
+  }
 }

@@ -100,6 +100,39 @@ public final class FaultyFileSystem extends RawLocalFileSystem {
         f, FsPermission.getFileDefault(), overwrite, bufferSize, replication, blockSize, p);
   }
 
+  /**
+   * Statuses without the local file system's lazily loaded permissions, which it reads through a
+   * {@code file:} URI and so fails for {@code faulty:} paths (when Spark lists an input).
+   */
+  @Override
+  public org.apache.hadoop.fs.FileStatus getFileStatus(Path f) throws IOException {
+    return plain(super.getFileStatus(f));
+  }
+
+  @Override
+  public org.apache.hadoop.fs.FileStatus[] listStatus(Path f) throws IOException {
+    org.apache.hadoop.fs.FileStatus[] raw = super.listStatus(f);
+    org.apache.hadoop.fs.FileStatus[] out = new org.apache.hadoop.fs.FileStatus[raw.length];
+    for (int i = 0; i < raw.length; i++) {
+      out[i] = plain(raw[i]);
+    }
+    return out;
+  }
+
+  private static org.apache.hadoop.fs.FileStatus plain(org.apache.hadoop.fs.FileStatus s) {
+    return new org.apache.hadoop.fs.FileStatus(
+        s.getLen(),
+        s.isDirectory(),
+        s.getReplication(),
+        s.getBlockSize(),
+        s.getModificationTime(),
+        s.getAccessTime(),
+        s.isDirectory() ? FsPermission.getDirDefault() : FsPermission.getFileDefault(),
+        System.getProperty("user.name"),
+        "",
+        s.getPath());
+  }
+
   @Override
   public boolean rename(Path src, Path dst) throws IOException {
     countDown(renamesUntilFailure, "rename", src);
