@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
@@ -250,34 +251,49 @@ class TrainingPipelineIT {
   }
 
   /**
-   * The driver killed (SIGKILL) while it writes a checkpoint: the half-written checkpoint is a
-   * hidden temporary directory that the next attempt ignores; it resumes from the last complete
-   * checkpoint and trains exactly the batches an uninterrupted run trains.
+   * The driver killed (SIGKILL) twice: mid-split, right after its first checkpoint, and then, in
+   * the resumed attempt, while it writes a checkpoint: the half-written checkpoint is a hidden
+   * temporary directory that the next attempt ignores; it resumes from the last complete checkpoint
+   * and trains exactly the batches an uninterrupted run trains.
    */
   @Test
-  void aDriverKilledInsideACheckpointWriteResumesFromTheLastCompleteOne() throws Exception {
+  void aDriverKilledMidSplitAndInsideACheckpointWriteResumesFromTheLastCompleteOne()
+      throws Exception {
     String run = "/it/runs/resume";
     CompletableFuture<SparkJob.ClientRun> first = trainUntilACheckpoint(run, 4);
-    // wait for the next checkpoint write to begin (its temporary directory appears), then kill the
-    // driver (the SparkSubmit JVM of this run) the hard way
+    killDriverOf(run);
+    SparkJob.ClientRun killedMidSplit = first.get();
+    assertTrue(killedMidSplit.exitCode() != 0, "not killed: " + tail(killedMidSplit.output()));
+
+    // the resumed attempt: wait for one of its checkpoint writes to begin (a new temporary
+    // directory appears), then kill it
     org.apache.hadoop.fs.Path checkpoints = new org.apache.hadoop.fs.Path(run + "/checkpoints");
-    long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+    List<String> leftovers = hiddenEntries(checkpoints);
+    CompletableFuture<SparkJob.ClientRun> attempt =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return train(run, 4);
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
     boolean inside = false;
-    while (!inside && !first.isDone() && System.nanoTime() < deadline) {
-      inside = hdfs.listStatus(checkpoints, p -> p.getName().startsWith(".")).length > 0;
+    while (!inside && !attempt.isDone() && System.nanoTime() < deadline) {
+      List<String> hidden = new ArrayList<>(hiddenEntries(checkpoints));
+      hidden.removeAll(leftovers);
+      inside = !hidden.isEmpty();
       if (inside) {
-        ProcessHandle.current()
-            .descendants()
-            .filter(p -> p.info().commandLine().orElse("").contains(run))
-            .forEach(ProcessHandle::destroyForcibly);
+        killDriverOf(run);
       } else {
         Thread.sleep(5);
       }
     }
-    SparkJob.ClientRun killed = first.get();
+    SparkJob.ClientRun killed = attempt.get();
     assertTrue(inside, "no checkpoint write was caught in progress: " + tail(killed.output()));
     assertTrue(
-        killed.exitCode() != 0, "the first attempt was not killed: " + tail(killed.output()));
+        killed.exitCode() != 0, "the second attempt was not killed: " + tail(killed.output()));
 
     SparkJob.ClientRun second = train(run, 4);
     String out = second.output();
@@ -341,6 +357,72 @@ class TrainingPipelineIT {
       }
       assertTrue(next > 0, "epoch " + epoch + " trained nothing: " + records);
     }
+  }
+
+  /**
+   * PipelineJob's driver killed during prepare, once the corpus step has published its output: the
+   * next run of the same command reuses the finished step, prepares the rest and trains to a
+   * verified bundle.
+   */
+  @Test
+  void aPipelineKilledDuringPrepareIsFinishedByTheNextRun() throws Exception {
+    String work = "/it/pipeline-killed";
+    org.apache.hadoop.fs.Path corpus =
+        new org.apache.hadoop.fs.Path(
+            work + "/data/" + org.sparknmt.jobs.prep.PreparePipeline.outputDirectory("corpus"));
+    CompletableFuture<SparkJob.ClientRun> first =
+        CompletableFuture.supplyAsync(() -> pipeline(work));
+    long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+    while (!first.isDone() && !hdfs.exists(corpus) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    killDriverOf(work);
+    SparkJob.ClientRun killed = first.get();
+    assertTrue(killed.exitCode() != 0, "not killed during prepare: " + tail(killed.output()));
+    assertTrue(
+        !hdfs.exists(new org.apache.hadoop.fs.Path(work + "/models")),
+        "killed after prepare, not during it");
+
+    SparkJob.ClientRun second = pipeline(work);
+    String out = second.output();
+    assertEquals(0, second.exitCode(), () -> "see " + second.log() + "\n" + tail(out));
+    assertTrue(out.contains("prepare: step corpus done earlier"), tail(out));
+    ModelStore store = ModelStore.at(URI.create(cluster.hdfsUri() + work), hdfs.getConf());
+    store.open("default", store.championVersion("default").orElseThrow()); // verifies
+  }
+
+  private static SparkJob.ClientRun pipeline(String work) {
+    try {
+      return cluster.submitClient(
+          job(
+              PipelineJob.class,
+              args(
+                  "--source", "/it/corpus/train.en",
+                  "--target", "/it/corpus/train.es",
+                  "--dev-source", "/it/corpus/dev.en",
+                  "--dev-target", "/it/corpus/dev.es",
+                  "--test-source", "/it/corpus/test.en",
+                  "--test-target", "/it/corpus/test.es",
+                  "--work", cluster.hdfsUri() + work,
+                  "--samples", "2",
+                  "--set", "sparknmt.train.epochs=1")));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Kills the driver (the SparkSubmit JVM) of the training into {@code run} the hard way. */
+  private static void killDriverOf(String run) {
+    ProcessHandle.current()
+        .descendants()
+        .filter(p -> p.info().commandLine().orElse("").contains(run + " "))
+        .forEach(ProcessHandle::destroyForcibly);
+  }
+
+  private static List<String> hiddenEntries(org.apache.hadoop.fs.Path dir) throws IOException {
+    return Arrays.stream(hdfs.listStatus(dir, p -> p.getName().startsWith(".")))
+        .map(st -> st.getPath().getName())
+        .toList();
   }
 
   /** Each training record's epoch, first batch position and digest of the split's batch names. */
