@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
 import org.apache.hadoop.ipc.RemoteException;
 import org.apache.hadoop.security.AccessControlException;
 import org.apache.hadoop.security.UserGroupInformation;
@@ -145,31 +147,9 @@ public final class Cli {
         // e.g. a NameNode that is down or a misspelt host in an hdfs:// URI: one line, not a trace
         return new UserError("cannot reach a service the job needs: " + t.getMessage(), t);
       }
-      String denied = permissionDenied(t);
-      if (denied != null) {
-        return new UserError(
-            "permission denied: "
-                + denied
-                + " (give the job's user access, or choose a path it may write)",
-            t);
-      }
-      String full = outOfSpace(t);
-      if (full != null) {
-        return new UserError(
-            "out of space: "
-                + full
-                + " (free space or raise the quota, then run the job again: finished steps and"
-                + " checkpoints are kept)",
-            t);
-      }
-      String outage = dataNodeOutage(t);
-      if (outage != null) {
-        return new UserError(
-            "HDFS could not read or write a block: no DataNode holding it answered ("
-                + outage
-                + "); start the DataNodes and run the job again (a training run resumes from its"
-                + " last checkpoint)",
-            t);
+      String fault = environmentFault(t);
+      if (fault != null) {
+        return new UserError(fault, t);
       }
       if (t.getCause() == t) {
         break;
@@ -179,57 +159,54 @@ public final class Cli {
   }
 
   /**
-   * The line of {@code t}'s message in which a file system refuses access to a path ({@code
-   * Permission denied: user=bob, access=WRITE, inode="/data":root:supergroup:drwxr-xr-x}), or null;
-   * also inside the text of a failed Spark task.
+   * A fault of the environment, recognised by one line of an exception's message (a task's failure
+   * reaches the driver only as text inside Spark's "Job aborted" message, hence text), and what to
+   * tell the user: {@code explain} gets that line.
    */
-  static String permissionDenied(Throwable t) {
+  private record EnvironmentFault(String marker, UnaryOperator<String> explain) {}
+
+  private static final List<EnvironmentFault> ENVIRONMENT_FAULTS =
+      List.of(
+          // a file system refusing a path: "Permission denied: user=bob, access=WRITE, inode=…"
+          new EnvironmentFault(
+              "Permission denied: user=",
+              line ->
+                  "permission denied: "
+                      + line.substring(
+                          line.indexOf("Permission denied: ") + "Permission denied: ".length())
+                      + " (give the job's user access, or choose a path it may write)"),
+          new EnvironmentFault("No space left on device", Cli::outOfSpace),
+          new EnvironmentFault("DiskSpace quota", Cli::outOfSpace),
+          // no DataNode serves a block: read (BlockMissingException) or written
+          new EnvironmentFault("Could not obtain block", Cli::dataNodeOutage),
+          new EnvironmentFault("could only be written to 0 of the", Cli::dataNodeOutage),
+          new EnvironmentFault("are bad. Aborting", Cli::dataNodeOutage));
+
+  private static String outOfSpace(String line) {
+    return "out of space: "
+        + line
+        + " (free space or raise the quota, then run the job again: finished steps and"
+        + " checkpoints are kept)";
+  }
+
+  private static String dataNodeOutage(String line) {
+    return "HDFS could not read or write a block: no DataNode holding it answered ("
+        + line
+        + "); start the DataNodes and run the job again (a training run resumes from its last"
+        + " checkpoint)";
+  }
+
+  /** The user's one line for the first {@link #ENVIRONMENT_FAULTS} in {@code t}'s message. */
+  static String environmentFault(Throwable t) {
     String message = t.getMessage();
     if (message == null || isAuthenticationRefused(t)) {
-      return null;
+      return null; // a Kerberos refusal is an AccessControlException too: explained apart
     }
     for (String line : message.split("\n")) {
-      int at = line.indexOf("Permission denied: user=");
-      if (at >= 0) {
-        return line.substring(at + "Permission denied: ".length()).strip();
-      }
-    }
-    return null;
-  }
-
-  /**
-   * The line of {@code t}'s message that says a disk or an HDFS space quota is full, or null (also
-   * inside the text of a failed Spark task).
-   */
-  static String outOfSpace(Throwable t) {
-    String message = t.getMessage();
-    if (message == null) {
-      return null;
-    }
-    for (String line : message.split("\n")) {
-      if (line.contains("No space left on device") || line.contains("DiskSpace quota")) {
-        return line.strip();
-      }
-    }
-    return null;
-  }
-
-  /**
-   * What HDFS's client says when no DataNode serves a block — read ({@code BlockMissingException})
-   * or written ({@code could only be written to 0 of the 1 minReplication nodes}, all pipeline
-   * nodes bad) — as the one line of {@code t}'s message that says it, or null. A task's failure
-   * reaches the driver as text inside Spark's "Job aborted" message, hence the text match.
-   */
-  static String dataNodeOutage(Throwable t) {
-    String message = t.getMessage();
-    if (message == null) {
-      return null;
-    }
-    for (String line : message.split("\n")) {
-      if (line.contains("Could not obtain block")
-          || line.contains("could only be written to 0 of the")
-          || (line.contains("All datanodes") && line.contains("are bad"))) {
-        return line.strip();
+      for (EnvironmentFault f : ENVIRONMENT_FAULTS) {
+        if (line.contains(f.marker())) {
+          return f.explain().apply(line.strip());
+        }
       }
     }
     return null;

@@ -269,15 +269,7 @@ class TrainingPipelineIT {
     // directory appears), then kill it
     org.apache.hadoop.fs.Path checkpoints = new org.apache.hadoop.fs.Path(run + "/checkpoints");
     List<String> leftovers = hiddenEntries(checkpoints);
-    CompletableFuture<SparkJob.ClientRun> attempt =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return train(run, 4);
-              } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
+    CompletableFuture<SparkJob.ClientRun> attempt = trainInBackground(run, 4);
     long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
     boolean inside = false;
     while (!inside && !attempt.isDone() && System.nanoTime() < deadline) {
@@ -495,19 +487,24 @@ class TrainingPipelineIT {
     store.open("executor-lost", "v0001"); // verifies every checksum
   }
 
+  /** Starts a TrainJob in the background. */
+  private CompletableFuture<SparkJob.ClientRun> trainInBackground(
+      String run, int epochs, String... extra) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return train(run, epochs, extra);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+  }
+
   /** Starts a TrainJob in the background and returns once its first checkpoint exists. */
   private CompletableFuture<SparkJob.ClientRun> trainUntilACheckpoint(
       String run, int epochs, String... extra) throws IOException, InterruptedException {
     org.apache.hadoop.fs.Path checkpoints = new org.apache.hadoop.fs.Path(run + "/checkpoints");
-    CompletableFuture<SparkJob.ClientRun> training =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return train(run, epochs, extra);
-              } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
+    CompletableFuture<SparkJob.ClientRun> training = trainInBackground(run, epochs, extra);
     long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
     while (!training.isDone() && System.nanoTime() < deadline && !hasCheckpoint(checkpoints)) {
       Thread.sleep(200);

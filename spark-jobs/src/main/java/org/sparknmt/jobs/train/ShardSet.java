@@ -45,6 +45,7 @@ public final class ShardSet {
   private final Path dir;
   private final FileSystem fs;
   private final JsonNode manifest;
+  private final Map<String, List<ShardIndex.Row>> indexes = new java.util.HashMap<>();
 
   private ShardSet(Path dir, FileSystem fs, JsonNode manifest) {
     this.dir = dir;
@@ -342,8 +343,15 @@ public final class ShardSet {
     }
   }
 
-  /** The rows of {@code set/index.tsv}, in batch order; empty for a set the shard does not have. */
+  /**
+   * The rows of {@code set/index.tsv}, in batch order; empty for a set the shard does not have.
+   * Read once per set: training asks for the batches, their work and their checksums.
+   */
   private List<ShardIndex.Row> index(String set) {
+    return indexes.computeIfAbsent(set, this::readIndex);
+  }
+
+  private List<ShardIndex.Row> readIndex(String set) {
     if (!manifest.has(set)) {
       return List.of();
     }
