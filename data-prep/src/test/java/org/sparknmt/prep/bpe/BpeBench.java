@@ -28,6 +28,8 @@ import java.util.zip.GZIPInputStream;
  * BpeBench learn CORPUS VOCAB MODEL_DIR RUNS  count words + learn, RUNS times; writes the model
  * BpeBench encode MODEL_DIR CORPUS RUNS       encode the file on one thread, RUNS passes
  * BpeBench roundtrip MODEL_DIR CORPUS         count lines where decode(encode(line)) differs
+ * BpeBench memory CORPUS WORDS VOCAB          driver heap of WORDS distinct pre-tokens: the count
+ *                                             map, and the peak while learning VOCAB from it
  * </pre>
  *
  * Every encode pass re-reads the model files (so the word cache starts empty, as on a fresh
@@ -53,6 +55,8 @@ public final class BpeBench {
               Integer.parseInt(args[4]));
       case "encode" -> encode(Path.of(args[1]), Path.of(args[2]), Integer.parseInt(args[3]));
       case "roundtrip" -> roundtrip(Path.of(args[1]), Path.of(args[2]));
+      case "memory" ->
+          memory(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
       default -> throw new IllegalArgumentException("unknown mode " + args[0]);
     }
   }
@@ -128,6 +132,71 @@ public final class BpeBench {
     }
     System.out.printf(
         Locale.ROOT, "{\"label\": \"java_bpe_model\", \"sha256\": \"%s\"}%n", model.sha256());
+  }
+
+  /**
+   * Heap held by {@code words} distinct pre-tokens on the driver: the corpus's own words, then
+   * variants of them (a frequent word plus 1-4 random letters, so lengths stay realistic) with
+   * Zipf-like counts, until there are {@code words}. Reports the heap retained by the count map
+   * (after a full GC) and the peak heap while learning from it (heap pools' peaks, summed).
+   */
+  private static void memory(Path corpus, int words, int vocab) throws IOException {
+    List<String> base =
+        new java.util.ArrayList<>(
+            BpeLearner.countWords(Files.readAllLines(corpus, StandardCharsets.UTF_8)).keySet());
+    java.util.Collections.sort(base);
+    long before = usedAfterGc();
+    java.util.HashMap<String, Long> counts = new java.util.HashMap<>();
+    java.util.Random rnd = new java.util.Random(7);
+    for (int rank = 1; counts.size() < words; rank++) {
+      String w =
+          rank <= base.size()
+              ? base.get(rank - 1)
+              : base.get((int) Math.min(base.size() - 1, Math.abs(rnd.nextGaussian()) * 2000))
+                  + randomLetters(rnd, 1 + rnd.nextInt(4));
+      counts.merge(w, Math.max(1L, 1_000_000L / rank), Long::sum);
+    }
+    long mapBytes = usedAfterGc() - before;
+    for (java.lang.management.MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      pool.resetPeakUsage();
+    }
+    long w0 = System.nanoTime();
+    BpeModel model = BpeLearner.learn(counts, vocab);
+    double learnSeconds = (System.nanoTime() - w0) / 1e9;
+    long peak = 0;
+    for (java.lang.management.MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == java.lang.management.MemoryType.HEAP) {
+        peak += pool.getPeakUsage().getUsed();
+      }
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "{\"label\": \"java_bpe_memory\", \"words\": %d, \"vocab\": %d, \"map_mb\": %.1f,"
+            + " \"map_bytes_per_word\": %.0f, \"learn_peak_heap_mb\": %.1f, \"learn_s\": %.2f,"
+            + " \"max_heap_mb\": %d}%n",
+        counts.size(),
+        model.vocabulary().size(),
+        mapBytes / 1e6,
+        (double) mapBytes / counts.size(),
+        peak / 1e6,
+        learnSeconds,
+        Runtime.getRuntime().maxMemory() >> 20);
+  }
+
+  private static String randomLetters(java.util.Random rnd, int n) {
+    StringBuilder sb = new StringBuilder(n);
+    for (int i = 0; i < n; i++) {
+      sb.append((char) ('a' + rnd.nextInt(26)));
+    }
+    return sb.toString();
+  }
+
+  private static long usedAfterGc() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    Runtime rt = Runtime.getRuntime();
+    return rt.totalMemory() - rt.freeMemory();
   }
 
   private static BpeModel load(Path modelDir) throws IOException {

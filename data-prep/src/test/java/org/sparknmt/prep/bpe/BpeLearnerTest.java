@@ -131,6 +131,29 @@ class BpeLearnerTest {
     return merges;
   }
 
+  /**
+   * SentencePiece's split_by_unicode_script: letters never merge with punctuation or digits (both
+   * script Common, so they may merge with each other, as in SentencePiece).
+   */
+  @Test
+  void neverMergesAcrossScriptsUnlessAskedTo() {
+    Map<String, Long> counts =
+        Map.of("▁Israel,", 50L, "▁Israel.", 40L, "▁Israel", 30L, "▁“Tú", 20L, "▁A1", 10L);
+    BpeModel split = BpeLearner.learn(counts, 400);
+    for (int id = Vocabulary.FIRST_PIECE; id < split.vocabulary().size(); id++) {
+      String t = split.vocabulary().token(id).replace("▁", "");
+      boolean letters = t.codePoints().anyMatch(Character::isLetter);
+      boolean others = t.codePoints().anyMatch(c -> !Character.isLetter(c));
+      assertFalse(letters && others, "token mixes scripts: " + t);
+    }
+    assertEquals(List.of("▁Israel", ","), split.pieces("Israel,"));
+    assertEquals(List.of("▁“", "Tú"), split.pieces("“Tú"));
+    assertEquals(List.of("▁A", "1"), split.pieces("A1"));
+
+    BpeModel fused = BpeLearner.learn(counts, BpeLearner.Config.of(400).withSplitByScript(false));
+    assertEquals(List.of("▁Israel,"), fused.pieces("Israel,"));
+  }
+
   @Test
   void respectsTheVocabularySize() {
     Map<String, Long> counts = BpeLearner.countWords(Corpus.sentences(new Random(1), 400));
@@ -145,7 +168,8 @@ class BpeLearnerTest {
 
   @Test
   void stopsAtTheMinimumPairFrequency() {
-    BpeModel m = BpeLearner.learn(Map.of("▁aa", 2L, "▁bc", 1L), new BpeLearner.Config(300, 2, 1));
+    BpeModel m =
+        BpeLearner.learn(Map.of("▁aa", 2L, "▁bc", 1L), new BpeLearner.Config(300, 2, 1, true));
     assertEquals(List.of("▁ a", "▁a a"), merges(m));
   }
 
@@ -200,7 +224,7 @@ class BpeLearnerTest {
   void rareAndControlCharactersFallBackToBytes() {
     Map<String, Long> counts = new HashMap<>(Map.of("▁aaaa", 1000L, "▁bbbb", 1000L, "▁é", 1L));
     counts.put("▁a\tb", 500L);
-    BpeModel m = BpeLearner.learn(counts, new BpeLearner.Config(300, 2, 0.99));
+    BpeModel m = BpeLearner.learn(counts, new BpeLearner.Config(300, 2, 0.99, true));
     assertFalse(m.vocabulary().contains("é"));
     assertFalse(m.vocabulary().contains("\t"));
     assertArrayEquals(new int[] {260, 4 + 0xC3, 4 + 0xA9}, m.encode("é"));
@@ -214,7 +238,7 @@ class BpeLearnerTest {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> BpeLearner.learn(classic(), 100));
     assertTrue(e.getMessage().contains("vocabSize must be at least 261"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> new BpeLearner.Config(300, 0, 1));
-    assertThrows(IllegalArgumentException.class, () -> new BpeLearner.Config(300, 1, 0));
+    assertThrows(IllegalArgumentException.class, () -> new BpeLearner.Config(300, 0, 1, true));
+    assertThrows(IllegalArgumentException.class, () -> new BpeLearner.Config(300, 1, 0, true));
   }
 }

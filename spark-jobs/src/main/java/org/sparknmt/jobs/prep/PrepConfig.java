@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.sparknmt.jobs.UserError;
 import org.sparknmt.jobs.config.Settings;
+import org.sparknmt.prep.bpe.BpeLearner;
 import org.sparknmt.prep.clean.Normalizer;
 import org.sparknmt.prep.clean.PairFilter;
 import org.sparknmt.prep.shard.Bucketing;
@@ -32,7 +33,8 @@ public record PrepConfig(
     Normalizer normalizer,
     PairFilter filter,
     boolean dropDuplicates,
-    int vocabSize,
+    BpeLearner.Config bpe,
+    int bpeMaxWords,
     Bucketing bucketing,
     int maxSourceLength,
     int maxTargetLength,
@@ -100,7 +102,9 @@ public record PrepConfig(
             s.integer("sparknmt.data.filter.ratio-min-words", 0, Integer.MAX_VALUE),
             s.bool("sparknmt.data.filter.identical")),
         s.bool("sparknmt.data.filter.duplicates"),
-        s.integer("sparknmt.bpe.vocab-size", 300, 1_000_000),
+        BpeLearner.Config.of(s.integer("sparknmt.bpe.vocab-size", 300, 1_000_000))
+            .withSplitByScript(s.bool("sparknmt.bpe.split-by-script")),
+        s.integer("sparknmt.bpe.max-words", 0, Integer.MAX_VALUE),
         new Bucketing(
             s.integer("sparknmt.shard.bucket-width", 1, Bucketing.MAX_LENGTH),
             s.integer("sparknmt.shard.batch-size-per-worker", 1, 1_000_000),

@@ -45,14 +45,27 @@ final class VocabStep {
     }
     JavaRDD<String> sentences =
         PairFiles.read(jsc, train).flatMap(r -> Arrays.asList(r.source(), r.target()).iterator());
-    Map<String, Long> counts = WordCounts.count(sentences);
-    LOG.info(
-        "vocab: {} distinct pre-tokens counted in {} s", counts.size(), CorpusStep.seconds(start));
+    WordCounts.Counted counted = WordCounts.count(sentences, cfg.bpeMaxWords());
+    Map<String, Long> counts = counted.counts();
+    if (counted.pruned()) {
+      LOG.info(
+          "vocab: {} distinct pre-tokens counted in {} s; learning from the {} most frequent"
+              + " (seen at least {} times; sparknmt.bpe.max-words)",
+          counted.distinct(),
+          CorpusStep.seconds(start),
+          counts.size(),
+          counted.minCountKept());
+    } else {
+      LOG.info(
+          "vocab: {} distinct pre-tokens counted in {} s",
+          counted.distinct(),
+          CorpusStep.seconds(start));
+    }
     if (counts.isEmpty()) {
       throw new UserError("no training text in " + train + " to learn a vocabulary from");
     }
     long t1 = System.nanoTime();
-    BpeModel model = BpeLearner.learn(counts, cfg.vocabSize());
+    BpeModel model = BpeLearner.learn(counts, cfg.bpe());
     LOG.info(
         "vocab: learned {} merges, vocabulary {} in {} s (sha256 {})",
         model.numMerges(),
