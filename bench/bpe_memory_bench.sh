@@ -28,16 +28,19 @@ trap 'rm -rf "$WORK"' EXIT
 (cd "$ROOT" && mvn -B -q ${MVN_ARGS:-} -pl data-prep dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile="$WORK/cp.txt" >&2)
 CP=$ROOT/data-prep/target/test-classes:$ROOT/data-prep/target/classes:$(cat "$WORK/cp.txt")
-bench() { java "$@" -cp "$CP" org.sparknmt.prep.bpe.BpeBench 2>/dev/null; }
+bench() { # XMX ARGS...
+  local xmx=$1; shift
+  java "-Xmx$xmx" -cp "$CP" org.sparknmt.prep.bpe.BpeBench "$@" 2>/dev/null
+}
 D=$ROOT/data/bible-en-es
-bench prepare "$WORK/corpus.txt" "$D/train.en.gz" "$D/train.es.gz" >/dev/null
+bench 1g prepare "$WORK/corpus.txt" "$D/train.en.gz" "$D/train.es.gz" >/dev/null
 {
   echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), $(nproc --all) cores; $(java -version 2>&1 | head -1); vocab $VOCAB; load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   for n in $WORDS; do
-    line=$(bench -Xmx8g memory "$WORK/corpus.txt" "$n" "$VOCAB" | grep '^{')
+    line=$(bench 8g memory "$WORK/corpus.txt" "$n" "$VOCAB" | grep '^{')
     min=none
     for x in $XMX_STEPS; do
-      if bench "-Xmx$x" memory "$WORK/corpus.txt" "$n" "$VOCAB" >/dev/null 2>&1; then min=$x; break; fi
+      if bench "$x" memory "$WORK/corpus.txt" "$n" "$VOCAB" >/dev/null 2>&1; then min=$x; break; fi
     done
     echo "${line%\}}, \"min_xmx\": \"$min\"}"
   done

@@ -253,4 +253,43 @@ class ScheduleKeepingTrainingMasterTest {
     assertTrue(Double.isFinite(net.getScore()), "score " + net.getScore());
     assertTrue(!before.equalsWithEps(net.getNetwork().params(), 1e-7), "parameters were updated");
   }
+
+  /**
+   * A worker keeps its graph between rounds ({@code IdleGraphs}) but starts every round from the
+   * driver's parameters, updater state and counts: a second round from the first round's starting
+   * point ends exactly where the first ended (no dropout, so training is deterministic).
+   */
+  @Test
+  void aKeptWorkerGraphStartsEachRoundFromTheDriversState(@TempDir Path dir) throws Exception {
+    ScheduleKeepingTrainingMaster tm =
+        new ScheduleKeepingTrainingMaster(
+            new ParameterAveragingTrainingMaster.Builder(1, 5)
+                .batchSizePerWorker(5)
+                .averagingFrequency(3)
+                .saveUpdater(true)
+                .repartionData(Repartition.Never)
+                .rddTrainingApproach(RDDTrainingApproach.Direct)
+                .storageLevelStreams(null),
+            "gpu");
+    ComputationGraph g = model(0.0);
+    g.getConfiguration().setIterationCount(50);
+    org.nd4j.linalg.api.ndarray.INDArray params = g.params().dup();
+    org.nd4j.linalg.api.ndarray.INDArray updater = g.getUpdater().getStateViewArray().dup();
+    SparkComputationGraph net = new SparkComputationGraph(sc, g, tm);
+    List<String> batches = batchFiles(dir);
+
+    net.fitPathsMultiDataSet(sc.parallelize(batches, 1));
+    org.nd4j.linalg.api.ndarray.INDArray afterFirst = g.params().dup();
+    assertEquals(1, ScheduleKeepingTrainingMaster.IdleGraphs.size());
+
+    g.setParams(params);
+    g.getUpdater().getStateViewArray().assign(updater);
+    g.getConfiguration().setIterationCount(50);
+    net.fitPathsMultiDataSet(sc.parallelize(batches, 1));
+    assertEquals(1, ScheduleKeepingTrainingMaster.IdleGraphs.size(), "the graph was reused");
+    assertTrue(!params.equalsWithEps(afterFirst, 1e-7), "the first round trained");
+    assertTrue(
+        afterFirst.equalsWithEps(g.params(), 1e-6),
+        "second round: " + g.params().sub(afterFirst).norm2Number());
+  }
 }
