@@ -2,12 +2,13 @@
 """Dev loss per epoch of sparknmt runs against the PyTorch recipe (issue 11), as one SVG.
 
 Usage: bench/quality_plot.py [--per-word OURS_TOKENS,PEER_TOKENS,WORDS] OUT.svg PEER_METRICS.jsonl
-           LABEL=RUN_REPORT_METRICS.jsonl [LABEL=RUN_REPORT_METRICS.jsonl ...]
+           LABEL=RUN_REPORT_METRICS.jsonl[@DEV_TOKENS] [LABEL=...]
   RUN_REPORT_METRICS: <run>/report/metrics.jsonl (records with devLoss, epoch from 0)
   PEER_METRICS: docs/quality/torch-nmt-metrics.jsonl (dev_loss_ls, epoch from 1)
   --per-word: the two BPE models cut the dev set into different numbers of target tokens, so a loss
     per token is not comparable across them; this converts both to nats per reference word
-    (loss x dev target tokens / dev words; ours, the peer's, and the words of dev.es).
+    (loss x dev target tokens / dev words; ours, the peer's, and the words of dev.es). A run
+    whose BPE model cuts the dev set into another number of tokens gives it after its path (@N).
 Standard library only. Prints the series as a table too.
 """
 import json
@@ -51,7 +52,7 @@ def svg(series, out):
         v = y0 + (y1 - y0) * i / 5
         parts.append(f'<text x="{m-8}" y="{py(v)+4}" text-anchor="end">{v:.2f}</text>')
         parts.append(f'<line x1="{m}" y1="{py(v)}" x2="{w-m}" y2="{py(v)}" stroke="#ddd"/>')
-    colors = ["#d62728", "#1f77b4", "#7f7f7f", "#2ca02c"]
+    colors = ["#d62728", "#1f77b4", "#7f7f7f", "#2ca02c", "#9467bd"]
     for (name, s), c, k in zip(series.items(), colors, range(len(series))):
         pts = " ".join(f"{px(e)},{py(v)}" for e, v in sorted(s.items()))
         parts.append(f'<polyline points="{pts}" fill="none" stroke="{c}" stroke-width="2"/>')
@@ -69,6 +70,7 @@ def main():
     global TITLE
     args = sys.argv[1:]
     scale_ours = scale_peer = 1.0
+    words = None
     if args[0] == "--per-word":
         ours_tokens, peer_tokens, words = (float(x) for x in args[1].split(","))
         scale_ours, scale_peer = ours_tokens / words, peer_tokens / words
@@ -78,7 +80,11 @@ def main():
     series = {"PyTorch recipe (torch-nmt)": {e: v * scale_peer for e, v in peer(peer_path).items()}}
     for spec in args[2:]:
         label, path = spec.split("=", 1)
-        series[label] = {e: v * scale_ours for e, v in ours(path).items()}
+        scale = scale_ours
+        if "@" in path:
+            path, tokens = path.rsplit("@", 1)
+            scale = float(tokens) / words if words else 1.0
+        series[label] = {e: v * scale for e, v in ours(path).items()}
     svg(series, out)
     epochs = sorted(set().union(*series.values()))
     print("| epoch | " + " | ".join(series) + " |")

@@ -234,18 +234,22 @@ class ScheduleKeepingTrainingMasterTest {
     assertEquals(before + 1, net.getNetwork().getIterationCount(), "one update, not two");
   }
 
+  /** One worker, rounds of 3 batches of up to 5 pairs, as TrainJob configures the master. */
+  private static ScheduleKeepingTrainingMaster roundMaster() {
+    return new ScheduleKeepingTrainingMaster(
+        new ParameterAveragingTrainingMaster.Builder(1, 5)
+            .batchSizePerWorker(5)
+            .averagingFrequency(3)
+            .saveUpdater(true)
+            .repartionData(Repartition.Never)
+            .rddTrainingApproach(RDDTrainingApproach.Direct)
+            .storageLevelStreams(null),
+        "gpu");
+  }
+
   @Test
   void trainingThroughTheMasterUsesWholeBatches(@TempDir Path dir) throws Exception {
-    ScheduleKeepingTrainingMaster tm =
-        new ScheduleKeepingTrainingMaster(
-            new ParameterAveragingTrainingMaster.Builder(1, 5)
-                .batchSizePerWorker(5)
-                .averagingFrequency(3)
-                .saveUpdater(true)
-                .repartionData(Repartition.Never)
-                .rddTrainingApproach(RDDTrainingApproach.Direct)
-                .storageLevelStreams(null),
-            "gpu");
+    ScheduleKeepingTrainingMaster tm = roundMaster();
     ComputationGraph g = model();
     org.nd4j.linalg.api.ndarray.INDArray before = g.params().dup();
     SparkComputationGraph net = new SparkComputationGraph(sc, g, tm);
@@ -261,16 +265,7 @@ class ScheduleKeepingTrainingMasterTest {
    */
   @Test
   void aKeptWorkerGraphStartsEachRoundFromTheDriversState(@TempDir Path dir) throws Exception {
-    ScheduleKeepingTrainingMaster tm =
-        new ScheduleKeepingTrainingMaster(
-            new ParameterAveragingTrainingMaster.Builder(1, 5)
-                .batchSizePerWorker(5)
-                .averagingFrequency(3)
-                .saveUpdater(true)
-                .repartionData(Repartition.Never)
-                .rddTrainingApproach(RDDTrainingApproach.Direct)
-                .storageLevelStreams(null),
-            "gpu");
+    ScheduleKeepingTrainingMaster tm = roundMaster();
     ComputationGraph g = model(0.0);
     g.getConfiguration().setIterationCount(50);
     org.nd4j.linalg.api.ndarray.INDArray params = g.params().dup();
