@@ -79,9 +79,9 @@ def seconds(pattern):
 m = json.load(open(manifest))
 words = re.search(r"vocab: (\d+) distinct pre-tokens", text)
 print(json.dumps({"pairs": n, "wall_s": round(end - start, 1),
-                  "corpus_s": seconds(r"corpus: wrote .* in ([\d.]+) s"),
-                  "vocab_s": seconds(r"vocab: wrote .* in ([\d.]+) s total"),
-                  "shard_s": seconds(r"shard: wrote \S+ in ([\d.]+) s"),
+                  "corpus_s": seconds(r"prepare: step corpus done in ([\d.]+) s"),
+                  "vocab_s": seconds(r"prepare: step vocab done in ([\d.]+) s"),
+                  "shard_s": seconds(r"prepare: step shard done in ([\d.]+) s"),
                   "pairs_batched": m["train"]["pairs"]["batched"], "batches": m["train"]["batches"],
                   "distinct_pretokens": int(words.group(1)) if words else None,
                   "us_per_pair": round((end - start) / n * 1e6, 1)}))
