@@ -108,7 +108,13 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
             prefetchNumBatches,
             collectTrainingStats);
     return new CountKeepingWorker(
-        broadcast, saveUpdater, configuration, trainingHookList, listeners, getRouterProvider());
+        broadcast,
+        IdleGraphs.key(graph.getNetwork().getConfiguration()),
+        saveUpdater,
+        configuration,
+        trainingHookList,
+        listeners,
+        getRouterProvider());
   }
 
   /**
@@ -193,9 +199,14 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
   static final class CountKeepingWorker extends ParameterAveragingTrainingWorker {
     private static final long serialVersionUID = 1L;
     private final Broadcast<NetBroadcastTuple> tuple;
+    private final String graphKey;
 
+    /**
+     * @param graphKey the graph's {@link IdleGraphs#key}, computed once per round on the driver
+     */
     CountKeepingWorker(
         Broadcast<NetBroadcastTuple> broadcast,
+        String graphKey,
         boolean saveUpdater,
         WorkerConfiguration configuration,
         Collection<TrainingHook> trainingHooks,
@@ -203,15 +214,16 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
         StatsStorageRouterProvider routerProvider) {
       super(broadcast, saveUpdater, configuration, trainingHooks, listeners, routerProvider);
       this.tuple = broadcast;
+      this.graphKey = graphKey;
     }
 
     @Override
     public ComputationGraph getInitialModelGraph() {
       NetBroadcastTuple driver = tuple.getValue();
       ComputationGraphConfiguration conf = driver.getGraphConfiguration();
-      String key = IdleGraphs.key(conf);
-      ComputationGraph net = IdleGraphs.take(key);
-      if (net == null || driver.getUpdaterState() == null) {
+      // without an updater state to overwrite it with, a kept graph would keep its own
+      ComputationGraph net = driver.getUpdaterState() == null ? null : IdleGraphs.take(graphKey);
+      if (net == null) {
         net = super.getInitialModelGraph();
       } else {
         ParameterAveragingTrainingWorkerStatsHelper stats = startStats();
@@ -228,7 +240,7 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
       if (task != null) {
         ComputationGraph kept = net;
         task.addTaskCompletionListener(
-            (TaskCompletionListener) context -> IdleGraphs.giveBack(key, kept));
+            (TaskCompletionListener) context -> IdleGraphs.giveBack(graphKey, kept));
       }
       return net;
     }
