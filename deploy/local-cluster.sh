@@ -7,6 +7,9 @@ set -euo pipefail
 usage() {
   cat <<'USAGE'
 usage: deploy/local-cluster.sh start  [--yarn] [--workers N] [--worker-cores N] [--worker-memory 2g] [--timeout-seconds S]
+                                      [--finished-app-ttl-seconds S]  a worker deletes a finished
+                                      application's work dir (jar copy, executor logs) after S
+                                      seconds (default 120)
                                       --yarn: a YARN ResourceManager + N NodeManagers instead of a Spark
                                       master + N workers; submit with
                                       HADOOP_CONF_DIR=<state>/conf/spark deploy/spark-submit.sh --master yarn ...

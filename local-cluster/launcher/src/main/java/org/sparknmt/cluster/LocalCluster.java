@@ -55,6 +55,9 @@ import java.util.stream.Stream;
 public final class LocalCluster implements AutoCloseable {
   static final String STATE_FILE = "cluster.properties";
   static final String HOST = "127.0.0.1";
+  static final long DEFAULT_FINISHED_APP_TTL_SECONDS = 120;
+  static final Duration DEFAULT_FINISHED_APP_TTL =
+      Duration.ofSeconds(DEFAULT_FINISHED_APP_TTL_SECONDS);
 
   private static final System.Logger LOG = System.getLogger(LocalCluster.class.getName());
   private static final Pattern DRIVER_ID = Pattern.compile("(driver-\\d{14}-\\d{4,})");
@@ -128,6 +131,7 @@ public final class LocalCluster implements AutoCloseable {
     private int workers = 2;
     private int workerCores = 1;
     private String workerMemory = "2g";
+    private Duration finishedAppTtl = DEFAULT_FINISHED_APP_TTL;
     private Duration startTimeout = Duration.ofMinutes(3);
     private boolean stopOnExit = true;
     private final Map<Integer, List<WorkerResource>> workerResources = new HashMap<>();
@@ -208,6 +212,23 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How long a standalone worker keeps the work directory of a finished application (its copy of
+     * the application jar, ~150 MB, and the executors' stdout/stderr) before its cleanup deletes it
+     * ({@code spark.worker.cleanup.appDataTtl}, checked every ttl; default {@value
+     * #DEFAULT_FINISHED_APP_TTL_SECONDS} s). Spark keeps them for 7 days by default, which filled
+     * the disk of a CI machine with 10 GB of jar copies; a test or a person reads the logs of the
+     * application that just failed well within the default.
+     */
+    public Builder finishedAppTtl(Duration ttl) {
+      if (ttl.toSeconds() < 1) {
+        throw new IllegalArgumentException(
+            "the finished-application TTL must be >= 1 s, got " + ttl);
+      }
+      this.finishedAppTtl = ttl;
+      return this;
+    }
+
     public Builder startTimeout(Duration timeout) {
       this.startTimeout = timeout;
       return this;
@@ -273,7 +294,11 @@ public final class LocalCluster implements AutoCloseable {
         for (int i = 1; i <= b.workers; i++) {
           started.add(
               cluster.startWorker(
-                  i, b.workerCores, b.workerMemory, b.workerResources.getOrDefault(i, List.of())));
+                  i,
+                  b.workerCores,
+                  b.workerMemory,
+                  b.finishedAppTtl,
+                  b.workerResources.getOrDefault(i, List.of())));
         }
       }
       cluster.formatNameNode();
@@ -701,12 +726,14 @@ public final class LocalCluster implements AutoCloseable {
     return new Daemon("master", p.pid(), mainClass, log);
   }
 
-  private Daemon startWorker(int i, int cores, String memory, List<WorkerResource> resources)
+  private Daemon startWorker(
+      int i, int cores, String memory, Duration finishedAppTtl, List<WorkerResource> resources)
       throws IOException {
     String mainClass = "org.apache.spark.deploy.worker.Worker";
     Path dir = workerDir(i);
     Files.createDirectories(dir);
     List<String> cmd = sparkJava("256m");
+    cmd.addAll(finishedAppCleanupOptions(finishedAppTtl));
     resources.forEach(r -> cmd.addAll(r.javaOptions()));
     cmd.addAll(
         List.of(
@@ -729,6 +756,15 @@ public final class LocalCluster implements AutoCloseable {
     Path log = logDir().resolve("worker-" + i + ".log");
     Process p = Processes.start(cmd, env, workDir, log);
     return new Daemon("worker-" + i, p.pid(), mainClass, log);
+  }
+
+  /** The worker's own cleanup of finished applications' work directories, run every ttl. */
+  static List<String> finishedAppCleanupOptions(Duration ttl) {
+    long seconds = ttl.toSeconds();
+    return List.of(
+        "-Dspark.worker.cleanup.enabled=true",
+        "-Dspark.worker.cleanup.interval=" + seconds,
+        "-Dspark.worker.cleanup.appDataTtl=" + seconds);
   }
 
   private List<String> sparkJava(String heap) {

@@ -26,6 +26,8 @@ public final class LocalClusterCli {
           "usage: LocalClusterCli <command> [--work-dir DIR] [options]",
           "  start  [--yarn] [--workers N] [--worker-cores N] [--worker-memory 2g]"
               + " [--timeout-seconds S]",
+          "         [--finished-app-ttl-seconds S (default 120): a worker deletes a finished"
+              + " application's dir]",
           "         --yarn: a YARN ResourceManager + N NodeManagers instead of a Spark master +"
               + " N workers",
           "  status                        exit 0 when HDFS and every worker are up",
@@ -87,6 +89,8 @@ public final class LocalClusterCli {
         case "--worker-cores" -> b.workerCores(intValue(opt, args));
         case "--worker-memory" -> b.workerMemory(value(opt, args));
         case "--timeout-seconds" -> b.startTimeout(Duration.ofSeconds(intValue(opt, args)));
+        case "--finished-app-ttl-seconds" ->
+            b.finishedAppTtl(Duration.ofSeconds(intValue(opt, args)));
         default -> throw new UsageError("unknown option for start: " + opt);
       }
     }

@@ -177,4 +177,17 @@ class LocalClusterTest {
             "-Dspark.worker.resource.fakegpu.discoveryScript=" + script.toAbsolutePath()),
         new LocalCluster.WorkerResource("fakegpu", 2, script.toAbsolutePath()).javaOptions());
   }
+
+  @Test
+  void finishedApplicationsAreCleanedUpByTheWorkersAfterTheirTtl() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> LocalCluster.builder(tmp).finishedAppTtl(java.time.Duration.ofMillis(500)));
+    assertEquals(
+        List.of(
+            "-Dspark.worker.cleanup.enabled=true",
+            "-Dspark.worker.cleanup.interval=45",
+            "-Dspark.worker.cleanup.appDataTtl=45"),
+        LocalCluster.finishedAppCleanupOptions(java.time.Duration.ofSeconds(45)));
+  }
 }
