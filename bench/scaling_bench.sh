@@ -54,9 +54,10 @@ preset_sets() {
     --set sparknmt.train.model.heads=null --set sparknmt.train.model.encoder-layers=null \
     --set sparknmt.train.model.decoder-layers=null --set sparknmt.train.model.d-ff=null
 }
-# executor heap and ND4J off-heap limits per preset (the base model's Adam state alone is 580 MB)
-executor_memory() { if [ "$1" = base ]; then echo 3g; else echo 1g; fi; }
-max_bytes() { if [ "$1" = base ]; then echo "6G 9G"; else echo "2G 4G"; fi; }
+# executor heap and ND4J off-heap limits per preset: the base model's broadcast (parameters and
+# Adam state, 580 MB) is held on the heap as it arrives; with a 3g heap its executors ran out
+executor_memory() { if [ "$1" = base ]; then echo 4g; else echo 1g; fi; }
+max_bytes() { if [ "$1" = base ]; then echo "4G 8G"; else echo "2G 4G"; fi; }
 
 # peak RSS (MB) of the JVMs whose command line matches $1, sampled every second until $2 exits
 PEAK_FILE=$(mktemp)
@@ -99,7 +100,7 @@ single() { # PRESET: the single-JVM baseline on 4 rounds' worth of batches of on
 
 CLUSTER=$ROOT/deploy/local-cluster.sh
 export SPARKNMT_CLUSTER_DIR=$WORK/scaling-cluster
-"$CLUSTER" status >/dev/null 2>&1 || "$CLUSTER" start --workers 4 --worker-cores 1 --worker-memory 3g >&2
+"$CLUSTER" status >/dev/null 2>&1 || "$CLUSTER" start --workers 4 --worker-cores 1 --worker-memory 4g >&2
 trap '"$CLUSTER" stop >&2 || true; rm -f "$PEAK_FILE"' EXIT
 "$CLUSTER" hdfs -mkdir -p /bench >&2
 "$CLUSTER" hdfs -test -e /bench/shards/train/index.tsv || "$CLUSTER" hdfs -put -f "$WORK/data/shards" /bench/ >&2
@@ -112,7 +113,7 @@ spark_run() { # PRESET WORKERS FREQUENCY: ROUNDS timed rounds (+ one untimed) on
   # shellcheck disable=SC2046
   "$CLUSTER" submit --driver-memory 4g --conf spark.cores.max="$n" --conf spark.executor.cores=1 \
     --conf spark.executor.memory="$mem" \
-    --conf "spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties -Dorg.bytedeco.javacpp.maxbytes=8G -Dorg.bytedeco.javacpp.maxphysicalbytes=12G" \
+    --conf "spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G" \
     --class org.sparknmt.jobs.bench.TrainBenchJob --conf "$ROOT/conf/bible.conf" \
     --conf "$ROOT/conf/bible-cluster.conf" --shards /bench/shards --mode spark \
     --batches $((per_round * ROUNDS)) --warmup "$per_round" \

@@ -20,6 +20,8 @@ usage: deploy/local-cluster.sh start  [--yarn] [--workers N] [--worker-cores N] 
                                       --class MAIN [APP_ARGS...]      runs MAIN from the sparknmt app jar
        deploy/local-cluster.sh hdfs   [--timeout-seconds S] FSSHELL_ARGS...   e.g. hdfs -ls /
                                       (= hdfs dfs ...; no time limit unless given)
+       deploy/local-cluster.sh restart-datanode [--down-seconds S]   stops the DataNode for S
+                                      seconds (default 30), starts it, waits for its block report
 
 Builds what is missing first: the Spark and Hadoop homes, the launcher, the application jar.
 In cluster deploy mode the job goes through the master's REST gateway and the exit code is 0 only
@@ -70,7 +72,7 @@ launch=(java -Dsparknmt.spark.home="$SPARK_HOME_DIR" -Dsparknmt.hadoop.home="$HA
         -cp "$(launcher_jar)" org.sparknmt.cluster.LocalClusterCli)
 
 case "$command" in
-  start|status|stop|hdfs)
+  start|status|stop|hdfs|restart-datanode)
     exec "${launch[@]}" "$command" --work-dir "$STATE" "$@" ;;
   submit)
     [ -f "$APP_JAR" ] || { echo "error: application jar $APP_JAR does not exist" >&2; exit 2; }

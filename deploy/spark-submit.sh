@@ -11,7 +11,7 @@ usage: deploy/spark-submit.sh [SPARK_SUBMIT_OPTIONS...] --class MAIN [APP_ARGS..
 Runs MAIN (e.g. org.sparknmt.jobs.DoctorJob) from the sparknmt application jar with
   spark.driver.extraJavaOptions / spark.executor.extraJavaOptions = the build's Java options
   (java -cp sparknmt-app.jar org.sparknmt.jobs.JvmOptions), spark.serializer = Kryo,
-  spark.kryo.registrator = org.nd4j.kryo.Nd4jRegistrator.
+  spark.kryo.registrator = org.sparknmt.jobs.kryo.NdArrayKryoRegistrator (bulk copies of ND4J arrays).
 Uses $SPARK_HOME/bin/spark-submit when SPARK_HOME is set, otherwise SparkSubmit from the Spark home
 this repository assembles (local-cluster/spark-home/target/spark-home).
 
@@ -79,7 +79,7 @@ fi
 conf=(--conf "spark.driver.extraJavaOptions=$JAVA_OPTIONS"
       --conf "spark.executor.extraJavaOptions=$JAVA_OPTIONS"
       --conf spark.serializer=org.apache.spark.serializer.KryoSerializer
-      --conf spark.kryo.registrator=org.nd4j.kryo.Nd4jRegistrator)
+      --conf spark.kryo.registrator=org.sparknmt.jobs.kryo.NdArrayKryoRegistrator)
 rest=false
 if [ "$deploy_mode" = cluster ] && [[ "$master" == spark://* ]]; then
   rest=true

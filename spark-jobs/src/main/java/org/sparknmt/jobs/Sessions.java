@@ -8,6 +8,7 @@ import org.apache.spark.sql.SparkSession;
 import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.gpu.StageResourceLog;
 import org.sparknmt.jobs.gpu.StageResources;
+import org.sparknmt.jobs.kryo.NdArrayKryoRegistrator;
 
 /**
  * Creates the job's SparkSession from {@code sparknmt.spark.*}: the master only when spark-submit
@@ -60,7 +61,7 @@ public final class Sessions {
       conf.setAppName("sparknmt " + appName);
     }
     conf.set("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
-    conf.set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator");
+    conf.set("spark.kryo.registrator", NdArrayKryoRegistrator.class.getName());
 
     int ompThreads = settings.integer("sparknmt.nd4j.executor-omp-threads", 1, 1024);
     conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(ompThreads));

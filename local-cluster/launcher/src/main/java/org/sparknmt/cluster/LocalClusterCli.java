@@ -37,6 +37,7 @@ public final class LocalClusterCli {
           "         --class MAIN APP_JAR [APP_ARGS...]",
           "  hdfs   [--timeout-seconds S] FSSHELL_ARGS...   e.g. hdfs -ls / (no time limit unless"
               + " given)",
+          "  restart-datanode [--down-seconds S (default 30)]   a DataNode outage, for fault drills",
           "--work-dir defaults to ./local-cluster-state");
 
   private final PrintStream out;
@@ -66,6 +67,7 @@ public final class LocalClusterCli {
         case "stop" -> stop(args);
         case "submit" -> submit(args);
         case "hdfs" -> hdfs(args);
+        case "restart-datanode" -> restartDataNode(args);
         default -> throw new UsageError("unknown command '" + command + "'");
       };
     } catch (UsageError e) {
@@ -187,6 +189,26 @@ public final class LocalClusterCli {
             + r.state()
             + (r.driverDir() != null ? "; driver logs in " + r.driverDir() : ""));
     return r.succeeded() ? 0 : 1;
+  }
+
+  /** A DataNode outage for fault drills: stops it, waits, starts it and waits for its blocks. */
+  private int restartDataNode(Deque<String> args) throws IOException {
+    Path work = workDir(args);
+    int downSeconds = 30;
+    if ("--down-seconds".equals(args.peek())) {
+      String opt = args.pop();
+      downSeconds = intValue(opt, args);
+    }
+    noMoreOptions("restart-datanode", args);
+    try {
+      LocalCluster.attach(work).restartDataNode(Duration.ofSeconds(downSeconds));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while the DataNode was down", e);
+    }
+    out.println(
+        "the DataNode was down for " + downSeconds + " s and has reported its blocks again");
+    return 0;
   }
 
   private int hdfs(Deque<String> args) throws IOException {

@@ -54,7 +54,9 @@ class ScheduleKeepingTrainingMasterTest {
                 .setAppName("schedule-keeping")
                 .set("spark.ui.enabled", "false")
                 .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-                .set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator"));
+                .set(
+                    "spark.kryo.registrator",
+                    org.sparknmt.jobs.kryo.NdArrayKryoRegistrator.class.getName()));
   }
 
   @AfterAll
