@@ -49,7 +49,8 @@ attempt() { # N: one run of the pipeline command; its output in $WORK/attempt-N.
     --work /drill/work --set sparknmt.train.epochs="$EPOCHS" >"$WORK/attempt-$1.log" 2>&1
 }
 log() { echo "$(date -u +%T) $*"; }
-checkpoints() { "$CLUSTER" hdfs -ls "$RUN/checkpoints" 2>/dev/null | grep -c '/ckpt-' || true; }
+# checkpoints the running attempt has written (from its log: no JVM started per poll)
+checkpoints() { grep -c 'checkpoint ckpt-[0-9]* written' "$WORK/attempt-$N.log" || true; }
 await() { # SECONDS CONDITION...: polls CONDITION every 2 s; false if the attempt ended first
   local limit=$1; shift
   local deadline=$((SECONDS + limit))
@@ -71,23 +72,24 @@ inject() { # the next fault, when its moment comes in the running attempt
       sleep 20
       local pid
       pid=$(pgrep -f CoarseGrainedExecutorBackend | head -1)
+      FAULTS=("${FAULTS[@]:1}")
       log "fault: kill -9 executor JVM $pid"
       kill -9 "$pid"
-      FAULTS=("${FAULTS[@]:1}")
       inject ;;
     datanode)
       await 1800 more_checkpoints_than 0 || return 0
-      log "fault: DataNode stopped for 30 s"
-      "$CLUSTER" restart-datanode --down-seconds 30 | sed 's/^/    /'
       FAULTS=("${FAULTS[@]:1}")
+      log "fault: DataNode stopped for 30 s"
+      "$CLUSTER" restart-datanode --down-seconds 30 2>&1 | sed 's/^/    /' \
+        || log "the DataNode did not come back (see the cluster's logs)"
       inject ;;
     driver)
       local before
       before=$(checkpoints)
       await 1800 more_checkpoints_than "$before" || return 0
+      FAULTS=("${FAULTS[@]:1}")
       log "fault: kill -9 the driver ($(pgrep -f 'SparkSubmit.*PipelineJob' | head -1))"
-      pkill -9 -f 'SparkSubmit.*PipelineJob' || true
-      FAULTS=("${FAULTS[@]:1}") ;;
+      pkill -9 -f 'SparkSubmit.*PipelineJob' || true ;;
   esac
 }
 

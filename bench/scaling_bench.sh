@@ -5,15 +5,18 @@
 # 1 core (1, 2, 4; spark.cores.max = N), plus the averaging frequency for the small model, and a
 # single-JVM baseline per preset. Each run's JSON line gets the peak resident memory of its
 # executors and of its driver (sampled every second with ps). This machine has 2 cores: from 4
-# executors take the overhead per round, not the efficiency. The base model runs with 1 and 2
-# executors only (each needs several GB; 4 do not fit in 23 GiB beside the driver).
+# executors take the overhead per round, not the efficiency. The base model runs with 1 executor
+# by default: training it on the 64-pair batches of conf/bible.conf took an executor past 8 GB
+# resident (heap 4g + ND4J off-heap), so two of them and the driver do not fit in 23 GiB.
 # Usage: bench/scaling_bench.sh [--presets "tiny small base"] [--workers "1 2 4"]
-#                                [--base-workers "1 2"] [--frequencies "1 4 16"] [--rounds 3]
+#                                [--base-workers "1"] [--frequencies "1 4 16"] [--rounds 3]
+#                                [--set KEY=VALUE]...   (applied to every Spark run)
 # Output: runs/bench/scaling.jsonl (JSON lines, then a summary table per run).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-PRESETS="tiny small base" WORKERS="1 2 4" BASE_WORKERS="1 2" FREQUENCIES="1 4 16" ROUNDS=3
+PRESETS="tiny small base" WORKERS="1 2 4" BASE_WORKERS="1" FREQUENCIES="1 4 16" ROUNDS=3
+SETS=()
 while [ $# -gt 0 ]; do
   case $1 in
     --presets) PRESETS=$2; shift 2 ;;
@@ -21,6 +24,7 @@ while [ $# -gt 0 ]; do
     --base-workers) BASE_WORKERS=$2; shift 2 ;;
     --frequencies) FREQUENCIES=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
+    --set) SETS+=(--set "$2"); shift 2 ;;
     *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -54,10 +58,10 @@ preset_sets() {
     --set sparknmt.train.model.heads=null --set sparknmt.train.model.encoder-layers=null \
     --set sparknmt.train.model.decoder-layers=null --set sparknmt.train.model.d-ff=null
 }
-# executor heap and ND4J off-heap limits per preset: the base model's broadcast (parameters and
-# Adam state, 580 MB) is held on the heap as it arrives; with a 3g heap its executors ran out
-executor_memory() { if [ "$1" = base ]; then echo 4g; else echo 1g; fi; }
-max_bytes() { if [ "$1" = base ]; then echo "4G 8G"; else echo "2G 4G"; fi; }
+# executor heap and ND4J off-heap limits per preset (base: its broadcast of parameters and Adam
+# state, 580 MB, arrives on the heap; training it passed 8 GB resident)
+executor_memory() { if [ "$1" = base ]; then echo 3g; else echo 1g; fi; }
+max_bytes() { if [ "$1" = base ]; then echo "8G 12G"; else echo "2G 4G"; fi; }
 
 # peak RSS (MB) of the JVMs whose command line matches $1, sampled every second until $2 exits
 PEAK_FILE=$(mktemp)
@@ -119,7 +123,8 @@ spark_run() { # PRESET WORKERS FREQUENCY: ROUNDS timed rounds (+ one untimed) on
     --batches $((per_round * ROUNDS)) --warmup "$per_round" \
     --set sparknmt.train.workers="$n" --set sparknmt.train.averaging-frequency="$freq" \
     --set sparknmt.nd4j.executor-max-bytes="${limits[0]}" \
-    --set sparknmt.nd4j.executor-max-physical-bytes="${limits[1]}" $(preset_sets "$preset")
+    --set sparknmt.nd4j.executor-max-physical-bytes="${limits[1]}" $(preset_sets "$preset") \
+    ${SETS[@]+"${SETS[@]}"}
 }
 
 {

@@ -62,6 +62,11 @@ public final class Sessions {
     }
     conf.set("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
     conf.set("spark.kryo.registrator", NdArrayKryoRegistrator.class.getName());
+    // parameter averaging broadcasts 12 bytes per parameter every round: an executor fetches a
+    // broadcast piece by piece (a block-manager lookup and a fetch each), so 32 MB pieces instead
+    // of 4 MB, and no LZ4 over float data that does not compress (docs/BENCHMARKS.md, "Scaling")
+    conf.setIfMissing("spark.broadcast.blockSize", "32m");
+    conf.setIfMissing("spark.broadcast.compress", "false");
 
     int ompThreads = settings.integer("sparknmt.nd4j.executor-omp-threads", 1, 1024);
     conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(ompThreads));

@@ -56,4 +56,12 @@ class RunConfigurationTest {
             () -> with("sparknmt.retrain.init=champion", "sparknmt.retrain.vocabulary=rebuild"));
     assertTrue(e.getMessage().contains("sparknmt.retrain.init = champion"), e.getMessage());
   }
+
+  @Test
+  void theAggregationDepthReachesTheTrainingMasterAndIsBounded() {
+    assertEquals(2, with().train().aggregationDepth(), "reference.conf's default");
+    assertEquals(3, with("sparknmt.train.aggregation-depth=3").train().aggregationDepth());
+    UserError e = assertThrows(UserError.class, () -> with("sparknmt.train.aggregation-depth=0"));
+    assertTrue(e.getMessage().contains("sparknmt.train.aggregation-depth"), e.getMessage());
+  }
 }

@@ -20,6 +20,23 @@ class SessionsTest {
   }
 
   @Test
+  void broadcastsTravelInLargeUncompressedPiecesUnlessSparkSubmitSaysOtherwise() {
+    SparkConf conf = Sessions.sparkConf(Settings.defaults(), "test");
+    assertEquals("32m", conf.get("spark.broadcast.blockSize"));
+    assertEquals("false", conf.get("spark.broadcast.compress"));
+    assertEquals(
+        org.sparknmt.jobs.kryo.NdArrayKryoRegistrator.class.getName(),
+        conf.get("spark.kryo.registrator"));
+    System.setProperty("spark.broadcast.blockSize", "8m");
+    try {
+      assertEquals(
+          "8m", Sessions.sparkConf(Settings.defaults(), "test").get("spark.broadcast.blockSize"));
+    } finally {
+      System.clearProperty("spark.broadcast.blockSize");
+    }
+  }
+
+  @Test
   void aWaitPolicyGivenBySparkSubmitIsKept() {
     System.setProperty("spark.executorEnv.OMP_WAIT_POLICY", "ACTIVE");
     try {

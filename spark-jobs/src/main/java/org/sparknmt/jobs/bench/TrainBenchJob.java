@@ -68,6 +68,9 @@ public final class TrainBenchJob implements Callable<Integer> {
   private static final String DRIVER_UPDATE = "ParameterAveragingMasterProcessParamsUpdaterTimesMs";
   private static final String BROADCAST = "ParameterAveragingMasterBroadcastCreateTimesMs";
   private static final String COUNT = "ParameterAveragingMasterCountRddSizeTimesMs";
+  private static final String INITIAL_MODEL = "WorkerFlatMapGetInitialModelTimeMs";
+  private static final String BATCH_GET = "WorkerFlatMapDataSetGetTimesMs";
+  private static final String TASK_TOTAL = "WorkerFlatMapTotalTimeMs";
 
   @Mixin ConfigOptions conf = new ConfigOptions();
 
@@ -198,6 +201,18 @@ public final class TrainBenchJob implements Callable<Integer> {
     m.put(
         "broadcastSecondsPerRound",
         sumSeconds(after(events(stats, BROADCAST), startMillis)) / rounds.size());
+    // inside the workers' tasks, mean over workers: the initial model (broadcast fetched and read,
+    // copied into the kept graph),
+    // waiting for batches the prefetch did not have ready, and the whole task
+    for (String[] key :
+        new String[][] {
+          {"initialModelSecondsPerRound", INITIAL_MODEL},
+          {"batchWaitSecondsPerRound", BATCH_GET},
+          {"workerTaskSecondsPerRound", TASK_TOTAL}
+        }) {
+      m.put(
+          key[0], sumSeconds(after(events(stats, key[1]), startMillis)) / workers / rounds.size());
+    }
     m.put(
         "countSecondsPerRound",
         sumSeconds(after(events(stats, COUNT), startMillis)) / rounds.size());

@@ -105,6 +105,7 @@ public final class ParameterAveragingTrainer {
         // splits with it); ScheduleKeepingTrainingMaster counts the optimizer updates
         .averagingFrequency(settings.batchesPerWorkerPerRound())
         .workerPrefetchNumBatches(settings.workerPrefetch())
+        .aggregationDepth(settings.aggregationDepth())
         .saveUpdater(true)
         .rddTrainingApproach(RDDTrainingApproach.Direct)
         // each fitPaths call is one round already dealt to the workers (RoundPlan)

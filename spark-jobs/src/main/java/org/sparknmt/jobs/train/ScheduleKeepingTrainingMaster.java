@@ -58,6 +58,14 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
   private final String deviceResource;
 
   /**
+   * The last round's broadcast of the parameters and Adam state, destroyed once the round is
+   * averaged. dl4j-spark makes a new one every round and leaves it to Spark's cleaner (i.e. to a
+   * driver GC): executors and driver kept every round's 12 bytes per parameter in their block
+   * managers until storage memory filled and blocks were written to disk.
+   */
+  private transient Broadcast<NetBroadcastTuple> roundBroadcast;
+
+  /**
    * One minibatch per optimizer update, no global-norm clipping (DL4J's own step); devices named
    * {@code deviceResource}.
    */
@@ -99,6 +107,7 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
     if (collectTrainingStats) {
       stats.logBroadcastEnd();
     }
+    roundBroadcast = broadcast;
     WorkerConfiguration configuration =
         new WorkerConfiguration(
             true,
@@ -175,7 +184,11 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
             updateFrequency,
             clipNorm,
             deviceResource);
-    processResults(null, graph, data.mapPartitions(function), splitNum, numSplits);
+    try {
+      processResults(null, graph, data.mapPartitions(function), splitNum, numSplits);
+    } finally {
+      roundBroadcast.destroy(); // on the driver and the executors, without waiting
+    }
     if (collectTrainingStats) {
       stats.logMapPartitionsEnd(data.partitions().size());
     }
@@ -185,6 +198,11 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
     ComputationGraphConfiguration conf = graph.getNetwork().getConfiguration();
     conf.setIterationCount(
         conf.getIterationCount() - averagingFrequency + averagingFrequency / updateFrequency);
+  }
+
+  /** The last round's broadcast (destroyed once the round is averaged): for tests. */
+  Broadcast<NetBroadcastTuple> roundBroadcast() {
+    return roundBroadcast;
   }
 
   /**

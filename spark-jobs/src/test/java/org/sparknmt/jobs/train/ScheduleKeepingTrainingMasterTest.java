@@ -278,6 +278,12 @@ class ScheduleKeepingTrainingMasterTest {
     net.fitPathsMultiDataSet(sc.parallelize(batches, 1));
     org.nd4j.linalg.api.ndarray.INDArray afterFirst = g.params().dup();
     assertEquals(1, ScheduleKeepingTrainingMaster.IdleGraphs.size());
+    org.apache.spark.SparkException destroyed =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            org.apache.spark.SparkException.class,
+            () -> tm.roundBroadcast().value(),
+            "the round's broadcast is destroyed once averaged");
+    assertTrue(destroyed.getMessage().contains("destroyed"), destroyed.getMessage());
 
     g.setParams(params);
     g.getUpdater().getStateViewArray().assign(updater);
