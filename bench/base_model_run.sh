@@ -3,17 +3,19 @@
 # parameters with the 8k joint vocabulary) trained through Spark by parameter averaging, to show
 # that it fits in an executor and to record what it needs. On the local standalone cluster
 # (2 workers x 1 core, shards and run on its HDFS, jobs submitted with spark-submit): PrepareJob on
-# the first PAIRS pairs of the bundled train split (and the first 300 dev pairs), then TrainJob
-# with the base preset for EPOCHS epochs (2 workers, averaging every 4 updates). The peak resident
-# memory of the executors and of the driver is sampled every second.
-# Usage: bench/base_model_run.sh [--pairs 6000] [--epochs 3] [--executor-memory 3g]
-#                                [--max-bytes 6G] [--max-physical-bytes 9G]
-# Prints the job's progress and a summary; with 6,000 pairs and 3 epochs it makes ~140 updates per
-# worker (~30 min on this machine's 2 cores).
+# the first PAIRS pairs of the bundled train split (and the first 300 dev pairs) in batches of 32
+# pairs, then TrainJob with the base preset for EPOCHS epochs (2 workers, averaging every 4
+# updates). The peak resident memory of the executors and of the driver is sampled every second.
+# Batches of 32 pairs, not the main command's 64: with 64 one base executor passed 8 GB resident
+# (bench/scaling_bench.sh), and two of them beside the driver must fit in this machine's 23 GiB.
+# Usage: bench/base_model_run.sh [--pairs 4000] [--epochs 2] [--executor-memory 3g]
+#                                [--max-bytes 5G] [--max-physical-bytes 7G]
+# Prints the job's progress and a summary; with 4,000 pairs and 2 epochs it makes ~126 updates per
+# worker (~20 min on this machine's 2 cores).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-PAIRS=6000 EPOCHS=3 EXECUTOR_MEMORY=3g MAX_BYTES=6G MAX_PHYSICAL=9G
+PAIRS=4000 EPOCHS=2 EXECUTOR_MEMORY=3g MAX_BYTES=5G MAX_PHYSICAL=7G
 while [ $# -gt 0 ]; do
   case $1 in
     --pairs) PAIRS=$2; shift 2 ;;
@@ -34,10 +36,10 @@ export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE SPARK_LOCAL_IP=127.0.0.1
 WORK=$ROOT/runs/base-model
 rm -rf "$WORK"
 mkdir -p "$WORK/corpus"
-zcat "$D/train.en.gz" | head -n "$PAIRS" >"$WORK/corpus/train.en"
-zcat "$D/train.es.gz" | head -n "$PAIRS" >"$WORK/corpus/train.es"
-zcat "$D/dev.en.gz" | head -n 300 >"$WORK/corpus/dev.en"
-zcat "$D/dev.es.gz" | head -n 300 >"$WORK/corpus/dev.es"
+zcat "$D/train.en.gz" | sed -n "1,${PAIRS}p" >"$WORK/corpus/train.en"
+zcat "$D/train.es.gz" | sed -n "1,${PAIRS}p" >"$WORK/corpus/train.es"
+zcat "$D/dev.en.gz" | sed -n "1,300p" >"$WORK/corpus/dev.en"
+zcat "$D/dev.es.gz" | sed -n "1,300p" >"$WORK/corpus/dev.es"
 
 CLUSTER=$ROOT/deploy/local-cluster.sh
 export SPARKNMT_CLUSTER_DIR=$WORK/cluster
@@ -46,7 +48,7 @@ trap '"$CLUSTER" stop >&2 || true' EXIT
 "$CLUSTER" hdfs -mkdir -p /base >&2
 "$CLUSTER" hdfs -put -f "$WORK/corpus" /base/ >&2
 
-DRIVER_OPTS="-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties -Dorg.bytedeco.javacpp.maxbytes=6G -Dorg.bytedeco.javacpp.maxphysicalbytes=10G"
+DRIVER_OPTS="-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties -Dorg.bytedeco.javacpp.maxbytes=5G -Dorg.bytedeco.javacpp.maxphysicalbytes=7G"
 submit() { # MAIN ARGS...
   local main=$1; shift
   "$CLUSTER" submit --driver-memory 4g --conf spark.executor.memory="$EXECUTOR_MEMORY" \
@@ -62,7 +64,8 @@ peak_rss_mb() { # PATTERN: the largest RSS (MB) of one process whose command lin
 echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p') $(nproc --all) cores; $(java -version 2>&1 | head -1); OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE; executors: 2 x 1 core, heap $EXECUTOR_MEMORY, javacpp maxbytes $MAX_BYTES, maxphysicalbytes $MAX_PHYSICAL; build $(git rev-parse --short HEAD)"
 t0=$(date +%s)
 submit org.sparknmt.jobs.prep.PrepareJob --source /base/corpus/train.en --target /base/corpus/train.es \
-  --dev-source /base/corpus/dev.en --dev-target /base/corpus/dev.es --out /base/data 2>&1 \
+  --dev-source /base/corpus/dev.en --dev-target /base/corpus/dev.es --out /base/data \
+  --set sparknmt.shard.batch-size-per-worker=32 2>&1 \
   | grep -E 'INFO +PrepareJob|^error' | cut -c1-300 || true
 echo "# prepare: $(($(date +%s) - t0)) s"
 

@@ -71,7 +71,7 @@ inject() { # the next fault, when its moment comes in the running attempt
       await 900 training_started || return 0
       sleep 20
       local pid
-      pid=$(pgrep -f CoarseGrainedExecutorBackend | head -1)
+      pid=$(pgrep -f CoarseGrainedExecutorBackend | sed -n 1p)
       FAULTS=("${FAULTS[@]:1}")
       log "fault: kill -9 executor JVM $pid"
       kill -9 "$pid"
@@ -88,7 +88,7 @@ inject() { # the next fault, when its moment comes in the running attempt
       before=$(checkpoints)
       await 1800 more_checkpoints_than "$before" || return 0
       FAULTS=("${FAULTS[@]:1}")
-      log "fault: kill -9 the driver ($(pgrep -f 'SparkSubmit.*PipelineJob' | head -1))"
+      log "fault: kill -9 the driver ($(pgrep -f 'SparkSubmit.*PipelineJob' | sed -n 1p))"
       pkill -9 -f 'SparkSubmit.*PipelineJob' || true ;;
   esac
 }

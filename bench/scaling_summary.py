@@ -29,7 +29,7 @@ def main(path):
     runs = load(path)
     single = {r["preset"]: r for r in runs if r["mode"] == "single"}
     print("# preset  params    N  freq  rounds  tok/s    eff   fit/round  overhead/round  "
-          "MB moved/worker/round  executor peak RSS MB  driver peak RSS MB")
+          "initial model/round  MB moved/worker/round  executor peak RSS MB  driver peak RSS MB")
     fit_points = []
     for r in runs:
         if r["mode"] != "spark":
@@ -42,7 +42,8 @@ def main(path):
         over = r["averagingSecondsPerRound"]
         note = "" if n <= CORES else "  (oversubscribed: efficiency not meaningful)"
         print(f"# {r['preset']:6s} {p:9d} {n:3d} {r['averagingFrequency']:5d} {r['rounds']:7d} "
-              f"{r['tokensPerSec']:7.0f} {eff:6.2f} {fit:10.2f} {over:15.2f} {mb:22.1f} "
+              f"{r['tokensPerSec']:7.0f} {eff:6.2f} {fit:10.2f} {over:15.2f} "
+              f"{r.get('initialModelSecondsPerRound', float('nan')):20.2f} {mb:22.1f} "
               f"{r.get('executorPeakRssMB', 0):21d} {r.get('driverPeakRssMB', 0):19d}{note}")
         if n <= CORES:
             fit_points.append((p, over))

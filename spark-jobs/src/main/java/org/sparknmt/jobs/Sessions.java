@@ -67,6 +67,10 @@ public final class Sessions {
     // of 4 MB, and no LZ4 over float data that does not compress (docs/BENCHMARKS.md, "Scaling")
     conf.setIfMissing("spark.broadcast.blockSize", "32m");
     conf.setIfMissing("spark.broadcast.compress", "false");
+    // every round returns each worker's parameters and Adam state to the driver (12 bytes per
+    // parameter: 555 MB for the base model), so Spark's 1 GB cap on a job's results stopped the
+    // base model at its first round with two workers; the driver's heap is the real bound
+    conf.setIfMissing("spark.driver.maxResultSize", "0");
 
     int ompThreads = settings.integer("sparknmt.nd4j.executor-omp-threads", 1, 1024);
     conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(ompThreads));

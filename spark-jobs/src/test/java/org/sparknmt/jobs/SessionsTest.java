@@ -24,6 +24,7 @@ class SessionsTest {
     SparkConf conf = Sessions.sparkConf(Settings.defaults(), "test");
     assertEquals("32m", conf.get("spark.broadcast.blockSize"));
     assertEquals("false", conf.get("spark.broadcast.compress"));
+    assertEquals("0", conf.get("spark.driver.maxResultSize"), "no cap on the workers' states");
     assertEquals(
         org.sparknmt.jobs.kryo.NdArrayKryoRegistrator.class.getName(),
         conf.get("spark.kryo.registrator"));
