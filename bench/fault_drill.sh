@@ -21,22 +21,17 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
-APP_JAR=$ROOT/spark-jobs/target/sparknmt-app.jar
-SPARK_JARS=$ROOT/local-cluster/spark-home/target/spark-home/jars
-D=$ROOT/data/bible-en-es
-if [ ! -f "$APP_JAR" ] || ! compgen -G "$SPARK_JARS/*.jar" >/dev/null; then
-  mvn -B -q -ntp -DskipTests -Dspotless.check.skip=true install >&2
-fi
-export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE SPARK_LOCAL_IP=127.0.0.1
+# shellcheck source=bench/spark_lib.sh
+source "$ROOT/bench/spark_lib.sh"
+ensure_built
 WORK=$ROOT/runs/fault-drill
 rm -rf "$WORK"
 mkdir -p "$WORK"
-CLUSTER=$ROOT/deploy/local-cluster.sh
 export SPARKNMT_CLUSTER_DIR=$WORK/cluster
 "$CLUSTER" start --workers 2 --worker-cores 1 --worker-memory 3g >&2
 trap '"$CLUSTER" stop >&2 || true' EXIT
 "$CLUSTER" hdfs -mkdir -p /drill/data >&2
-"$CLUSTER" hdfs -put -f "$D"/*.gz /drill/data/ >&2
+"$CLUSTER" hdfs -put -f "$DATA"/*.gz /drill/data/ >&2
 RUN=/drill/work/run
 
 attempt() { # N: one run of the pipeline command; its output in $WORK/attempt-N.log

@@ -26,33 +26,15 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
-APP_JAR=$ROOT/spark-jobs/target/sparknmt-app.jar
-SPARK_JARS=$ROOT/local-cluster/spark-home/target/spark-home/jars
+# shellcheck source=bench/spark_lib.sh
+source "$ROOT/bench/spark_lib.sh"
 WORK=$ROOT/runs/bench
 OUT=$WORK/train-bench.jsonl
-D=$ROOT/data/bible-en-es
-if [ ! -f "$APP_JAR" ] || ! compgen -G "$SPARK_JARS/*.jar" >/dev/null; then
-  mvn -B -q -ntp -DskipTests -Dspotless.check.skip=true install >&2
-fi
-JAVA_OPTS=$(java -cp "$APP_JAR" org.sparknmt.jobs.JvmOptions)
-export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE SPARK_LOCAL_IP=127.0.0.1
-job() { # MAIN ARGS...: a sparknmt job in local mode, as deploy/run-pipeline.sh runs it
-  local main=$1; shift
-  # shellcheck disable=SC2086
-  java -Xmx4g -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=10G \
-    $JAVA_OPTS -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" \
-    -cp "$APP_JAR:$SPARK_JARS/*" "$main" --conf "$ROOT/conf/bible.conf" "$@"
-}
-if [ ! -f "$WORK/data/shards/train/index.tsv" ]; then
-  echo "# preparing shards under $WORK/data" >&2
-  rm -rf "$WORK/data"
-  job org.sparknmt.jobs.prep.PrepareJob --source "$D/train.en.gz" --target "$D/train.es.gz" \
-    --dev-source "$D/dev.en.gz" --dev-target "$D/dev.es.gz" --out "$WORK/data" >&2
-fi
+ensure_built
+ensure_bench_shards "$WORK"
 SHARDS=file://$WORK/data/shards
 bench() { job org.sparknmt.jobs.bench.TrainBenchJob --shards "$SHARDS" --batches "$BATCHES" "${SETS[@]}" "$@" 2>/dev/null | grep '^{'; }
 
-CLUSTER=$ROOT/deploy/local-cluster.sh
 if [ "$CLUSTER_TOO" = yes ]; then
   export SPARKNMT_CLUSTER_DIR=$WORK/cluster
   "$CLUSTER" status >/dev/null 2>&1 || "$CLUSTER" start --workers 2 --worker-cores 1 --worker-memory 3g >&2
