@@ -59,6 +59,9 @@ await() { # SECONDS CONDITION...: polls CONDITION every 2 s; false if the attemp
 training_started() { grep -q 'ParameterAveragingTrainer: epoch' "$WORK/attempt-$N.log"; }
 more_checkpoints_than() { [ "$(checkpoints)" -gt "$1" ]; }
 
+# only this drill's JVMs: their class path starts with this cluster's configuration directory
+# (a bare "SparkSubmit.*PipelineJob" also matched other jobs on the machine: a test's driver died)
+OWN=$WORK/cluster/conf/spark
 FAULTS=(executor datanode driver)
 inject() { # the next fault, when its moment comes in the running attempt
   case ${FAULTS[0]:-none} in
@@ -66,7 +69,7 @@ inject() { # the next fault, when its moment comes in the running attempt
       await 900 training_started || return 0
       sleep 20
       local pid
-      pid=$(pgrep -f CoarseGrainedExecutorBackend | sed -n 1p)
+      pid=$(pgrep -f "$OWN.*CoarseGrainedExecutorBackend" | sed -n 1p)
       FAULTS=("${FAULTS[@]:1}")
       log "fault: kill -9 executor JVM $pid"
       kill -9 "$pid"
@@ -83,8 +86,8 @@ inject() { # the next fault, when its moment comes in the running attempt
       before=$(checkpoints)
       await 1800 more_checkpoints_than "$before" || return 0
       FAULTS=("${FAULTS[@]:1}")
-      log "fault: kill -9 the driver ($(pgrep -f 'SparkSubmit.*PipelineJob' | sed -n 1p))"
-      pkill -9 -f 'SparkSubmit.*PipelineJob' || true ;;
+      log "fault: kill -9 the driver ($(pgrep -f "$OWN.*SparkSubmit.*PipelineJob" | sed -n 1p))"
+      pkill -9 -f "$OWN.*SparkSubmit.*PipelineJob" || true ;;
   esac
 }
 
