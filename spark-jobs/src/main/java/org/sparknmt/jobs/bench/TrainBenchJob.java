@@ -202,8 +202,7 @@ public final class TrainBenchJob implements Callable<Integer> {
         "broadcastSecondsPerRound",
         sumSeconds(after(events(stats, BROADCAST), startMillis)) / rounds.size());
     // inside the workers' tasks, mean over workers: the initial model (broadcast fetched and read,
-    // copied into the kept graph),
-    // waiting for batches the prefetch did not have ready, and the whole task
+    // copied into the kept graph), waiting for batches the prefetch did not have ready, the task
     for (String[] key :
         new String[][] {
           {"initialModelSecondsPerRound", INITIAL_MODEL},

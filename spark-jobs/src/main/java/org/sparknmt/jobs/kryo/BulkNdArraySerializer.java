@@ -31,6 +31,8 @@ public final class BulkNdArraySerializer extends Serializer<INDArray> {
   private static final int BLOCK = 8 << 20;
   private static final byte LITTLE = 1;
   private static final byte BIG = 2;
+  private static final byte NATIVE =
+      ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? LITTLE : BIG;
 
   @Override
   public void write(Kryo kryo, Output output, INDArray array) {
@@ -41,7 +43,7 @@ public final class BulkNdArraySerializer extends Serializer<INDArray> {
     for (long d : shape) {
       output.writeLong(d, true);
     }
-    output.writeByte(ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? LITTLE : BIG);
+    output.writeByte(NATIVE);
     long bytes = a.length() * a.dataType().width();
     if (bytes == 0) {
       return;
@@ -64,13 +66,12 @@ public final class BulkNdArraySerializer extends Serializer<INDArray> {
       shape[i] = input.readLong(true);
     }
     byte order = input.readByte();
-    byte here = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? LITTLE : BIG;
-    if (order != here) {
+    if (order != NATIVE) {
       throw new KryoException(
           "an array written on a "
               + (order == LITTLE ? "little" : "big")
               + "-endian machine cannot be read on this "
-              + (here == LITTLE ? "little" : "big")
+              + (NATIVE == LITTLE ? "little" : "big")
               + "-endian one: run the cluster on machines of one byte order");
     }
     INDArray a = Nd4j.createUninitialized(dataType, shape, 'c');
