@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.hadoop.conf.Configuration;
@@ -17,14 +19,18 @@ import org.apache.hadoop.util.Progressable;
 
 /**
  * The local file system under the scheme {@code faulty://}, failing on request: the n-th {@code
- * create} or {@code rename} from now, or every write once a number of bytes has been written (a
- * full disk). {@link #configure} registers it for {@link org.apache.hadoop.fs.FileSystem} and
- * {@link org.apache.hadoop.fs.FileContext}; {@link #reset} clears the faults.
+ * create}, {@code rename} or output stream {@code close} from now, every write once a number of
+ * bytes has been written (a full disk), or a write that hangs until released (a disk that stops
+ * answering mid-file, see {@link Stall}). {@link #configure} registers it for {@link
+ * org.apache.hadoop.fs.FileSystem} and {@link org.apache.hadoop.fs.FileContext}; {@link #reset}
+ * clears the faults.
  */
 public final class FaultyFileSystem extends RawLocalFileSystem {
   private static final AtomicInteger createsUntilFailure = new AtomicInteger(-1);
   private static final AtomicInteger renamesUntilFailure = new AtomicInteger(-1);
+  private static final AtomicInteger closesUntilFailure = new AtomicInteger(-1);
   private static final AtomicLong bytesUntilFull = new AtomicLong(-1);
+  private static volatile Stall stall;
 
   /** A configuration that maps {@code faulty://} to this file system (uncached). */
   public static Configuration configure(Configuration conf) {
@@ -42,7 +48,13 @@ public final class FaultyFileSystem extends RawLocalFileSystem {
   public static void reset() {
     createsUntilFailure.set(-1);
     renamesUntilFailure.set(-1);
+    closesUntilFailure.set(-1);
     bytesUntilFull.set(-1);
+    Stall s = stall;
+    stall = null;
+    if (s != null) {
+      s.release();
+    }
   }
 
   /** The n-th {@code create} from now (1 = the next) throws. */
@@ -53,6 +65,22 @@ public final class FaultyFileSystem extends RawLocalFileSystem {
   /** The n-th {@code rename} from now (1 = the next) throws. */
   public static void failRename(int n) {
     renamesUntilFailure.set(n);
+  }
+
+  /**
+   * The n-th {@code close} of an output stream from now (1 = the next) throws after the bytes
+   * reached the disk: the writer must not take the file as written (on HDFS, {@code close} is where
+   * the last block is completed and can fail).
+   */
+  public static void failClose(int n) {
+    closesUntilFailure.set(n);
+  }
+
+  /** The write that passes {@code bytes} more bytes hangs until the returned stall is released. */
+  public static Stall stallAfter(long bytes) {
+    Stall s = new Stall(bytes);
+    stall = s;
+    return s;
   }
 
   /** Writes fail with "No space left on device" once {@code bytes} more bytes were written. */
@@ -89,7 +117,7 @@ public final class FaultyFileSystem extends RawLocalFileSystem {
     countDown(createsUntilFailure, "create", f);
     FSDataOutputStream out =
         super.create(f, permission, overwrite, bufferSize, replication, blockSize, progress);
-    return new FSDataOutputStream(new Filling(out), null);
+    return new FSDataOutputStream(new Filling(out, f), null);
   }
 
   @Override
@@ -139,10 +167,50 @@ public final class FaultyFileSystem extends RawLocalFileSystem {
     return super.rename(src, dst);
   }
 
-  /** Counts written bytes against the space left. */
+  /**
+   * A write that hangs once a number of bytes has passed, until {@link #release}d: lets a test look
+   * at what readers see while a writer is stuck in the middle of a file.
+   */
+  public static final class Stall {
+    private final AtomicLong bytesLeft;
+    private final CountDownLatch reached = new CountDownLatch(1);
+    private final CountDownLatch released = new CountDownLatch(1);
+
+    private Stall(long bytes) {
+      this.bytesLeft = new AtomicLong(bytes);
+    }
+
+    /** Waits up to {@code timeout} for a writer to hang in this stall; whether one does. */
+    public boolean awaitWriter(long timeout, TimeUnit unit) throws InterruptedException {
+      return reached.await(timeout, unit);
+    }
+
+    /** Lets the hanging writer (and every later one) go on. */
+    public void release() {
+      released.countDown();
+    }
+
+    private void pass(long n) throws IOException {
+      if (released.getCount() > 0 && bytesLeft.addAndGet(-n) < 0) {
+        reached.countDown();
+        try {
+          released.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("stalled write interrupted");
+        }
+      }
+    }
+  }
+
+  /** Counts written bytes against the space left and the stall; fails the n-th close. */
   private static final class Filling extends FilterOutputStream {
-    Filling(OutputStream out) {
+    private final Path path;
+    private boolean closed;
+
+    Filling(OutputStream out, Path path) {
       super(out);
+      this.path = path;
     }
 
     private void take(long n) throws IOException {
@@ -150,6 +218,20 @@ public final class FaultyFileSystem extends RawLocalFileSystem {
         bytesUntilFull.set(0);
         throw new IOException("No space left on device (injected)");
       }
+      Stall s = stall;
+      if (s != null) {
+        s.pass(n);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      super.close();
+      countDown(closesUntilFailure, "close", path);
     }
 
     @Override
