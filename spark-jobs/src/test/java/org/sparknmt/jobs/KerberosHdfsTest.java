@@ -7,15 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.security.UserGroupInformation;
@@ -25,7 +18,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.sparknmt.jobs.prep.PrepareJob;
 
 /**
  * A job on a Kerberized HDFS ({@link SecureHdfs}: MiniKdc + secure MiniDFSCluster), run in this JVM
@@ -46,21 +38,7 @@ class KerberosHdfsTest {
     KerberosName.resetDefaultRealm(); // the KDC's realm, not one cached before krb5.conf existed
     alice = hdfs.userFileSystem();
     home = hdfs.uri + "/user/alice";
-    StringBuilder src = new StringBuilder();
-    StringBuilder tgt = new StringBuilder();
-    String[] w = {"in", "the", "beginning", "God", "created", "heaven", "earth", "light"};
-    for (int i = 0; i < 120; i++) {
-      List<String> s = new ArrayList<>();
-      List<String> t = new ArrayList<>();
-      for (int k = 0; k < 3 + i % 7; k++) {
-        s.add(w[(i * 7 + k * 3) % w.length]);
-        t.add("es_" + w[(i * 7 + k * 3) % w.length]);
-      }
-      src.append(String.join(" ", s)).append(' ').append(i).append('\n');
-      tgt.append(String.join(" ", t)).append(' ').append(i).append('\n');
-    }
-    write(home + "/in/train.src", src.toString());
-    write(home + "/in/train.tgt", tgt.toString());
+    KerberizedPrepare.writeCorpus(alice, home + "/in");
   }
 
   @AfterAll
@@ -92,43 +70,8 @@ class KerberosHdfsTest {
     System.clearProperty(KerberosLogin.KEYTAB);
   }
 
-  private static void write(String path, String content) throws Exception {
-    try (OutputStream out = alice.create(new Path(path), true)) {
-      out.write(content.getBytes(StandardCharsets.UTF_8));
-    }
-  }
-
   private static CapturedRun prepare(String out, String... extra) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--source",
-                home + "/in/train.src",
-                "--target",
-                home + "/in/train.tgt",
-                "--out",
-                out,
-                "--set",
-                "sparknmt.spark.master=\"local[1]\"",
-                "--set",
-                "sparknmt.bpe.vocab-size=300",
-                "--set",
-                "sparknmt.shard.batch-tokens=0",
-                "--set",
-                "sparknmt.shard.batch-size-per-worker=16"));
-    // the cluster's client configuration (core-site.xml/hdfs-site.xml on a real cluster)
-    for (Map.Entry<String, String> e : hdfs.clientSparkConf().entrySet()) {
-      args.add("--set");
-      args.add("sparknmt.spark.conf.\"" + e.getKey() + "\"=\"" + e.getValue() + "\"");
-    }
-    args.addAll(List.of(extra));
-    CapturedRun run = CapturedRun.of(new PrepareJob(), args);
-    try { // for whoever debugs this test: next to the HDFS log
-      Files.writeString(hdfs.dir().toPath().resolve(new Path(out).getName() + ".out"), run.out());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return run;
+    return KerberizedPrepare.run(hdfs, home + "/in", out, extra);
   }
 
   @Test

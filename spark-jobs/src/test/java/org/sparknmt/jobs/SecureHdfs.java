@@ -53,8 +53,16 @@ final class SecureHdfs implements AutoCloseable {
     this.servicePrincipal = "hdfs/localhost@" + kdc.getRealm();
   }
 
-  /** Starts the KDC and the secure HDFS under {@code dir} (emptied first). */
+  /** Starts the KDC and the secure HDFS under {@code dir} (emptied first); day-long tickets. */
   static SecureHdfs start(File dir, String user) throws Exception {
+    return start(dir, user, 0);
+  }
+
+  /**
+   * As {@link #start(File, String)}, with tickets that expire after {@code ticketLifetimeSeconds}
+   * (every principal's, the services' too; 0 = MiniKdc's default of a day).
+   */
+  static SecureHdfs start(File dir, String user, int ticketLifetimeSeconds) throws Exception {
     deleteRecursively(dir);
     if (!dir.mkdirs()) {
       throw new IOException("cannot create " + dir);
@@ -62,6 +70,10 @@ final class SecureHdfs implements AutoCloseable {
     // Java 11+ asks the KDC for referrals, which MiniKdc (Kerby) answers with an error
     System.setProperty("sun.security.krb5.disableReferrals", "true");
     Properties kdcConf = MiniKdc.createConf();
+    if (ticketLifetimeSeconds > 0) {
+      kdcConf.setProperty(MiniKdc.MAX_TICKET_LIFETIME, Integer.toString(ticketLifetimeSeconds));
+      kdcConf.setProperty(MiniKdc.MIN_TICKET_LIFETIME, Integer.toString(ticketLifetimeSeconds));
+    }
     MiniKdc kdc = new MiniKdc(kdcConf, new File(dir, "kdc"));
     kdc.start(); // sets java.security.krb5.conf for this JVM
     Process process = null;

@@ -1,0 +1,104 @@
+package org.sparknmt.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.util.Date;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.security.LoginTickets;
+import org.apache.hadoop.security.UserGroupInformation;
+import org.apache.hadoop.security.authentication.util.KerberosName;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A job that outlives its Kerberos ticket: the KDC issues tickets valid for {@value #LIFETIME}
+ * seconds, and the job logs in once from its keytab. A real training run outlives a day-long ticket
+ * the same way; what keeps it going is that Hadoop's IPC client, refused on a new connection with
+ * an expired ticket, logs in again from the keytab ({@code
+ * UserGroupInformation.reloginFromKeytab}). Every pause in the job closes its NameNode connection
+ * here ({@code ipc.client.connection.maxidletime} 0.5 s), so the next one needs a valid ticket.
+ */
+class KerberosTicketExpiryTest {
+  private static final int LIFETIME = 5;
+  private static SecureHdfs hdfs;
+  private static FileSystem alice;
+  private static String home;
+
+  @BeforeAll
+  static void start() throws Exception {
+    UserGroupInformation.reset();
+    hdfs =
+        SecureHdfs.start(
+            new File("target/kerberos-hdfs-expiry").getAbsoluteFile(), "alice", LIFETIME);
+    KerberosName.resetDefaultRealm();
+    alice = hdfs.userFileSystem();
+    home = hdfs.uri + "/user/alice";
+    KerberizedPrepare.writeCorpus(alice, home + "/in");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    try {
+      if (alice != null) {
+        alice.close();
+      }
+      if (hdfs != null) {
+        hdfs.close();
+      }
+    } finally {
+      UserGroupInformation.reset();
+      KerberosName.resetDefaultRealm();
+      System.clearProperty(KerberosLogin.PRINCIPAL);
+      System.clearProperty(KerberosLogin.KEYTAB);
+      System.clearProperty("java.security.krb5.conf");
+      System.clearProperty("sun.security.krb5.disableReferrals");
+    }
+  }
+
+  private static Date newestTicket() throws Exception {
+    return LoginTickets.newestTicketIssued(UserGroupInformation.getLoginUser());
+  }
+
+  @Test
+  void aJobLongerThanItsTicketLogsInAgainFromTheKeytabAndFinishes() throws Exception {
+    // what spark-submit --principal/--keytab does in local mode before the job starts: log in
+    UserGroupInformation.reset();
+    Configuration conf = hdfs.clientConf();
+    conf.setInt("hadoop.kerberos.min.seconds.before.relogin", 1); // Hadoop's default: 60 s
+    UserGroupInformation.setConfiguration(conf);
+    UserGroupInformation.loginUserFromKeytab(hdfs.userPrincipal, hdfs.userKeytab.getPath());
+    Date firstTicket = newestTicket();
+    System.setProperty(KerberosLogin.PRINCIPAL, hdfs.userPrincipal);
+    System.setProperty(KerberosLogin.KEYTAB, hdfs.userKeytab.getPath());
+
+    long start = System.nanoTime();
+    CapturedRun run =
+        KerberizedPrepare.run(
+            hdfs,
+            home + "/in",
+            home + "/prepared",
+            "--set",
+            "sparknmt.spark.conf.\"spark.hadoop.ipc.client.connection.maxidletime\"=\"500\"",
+            "--set",
+            "sparknmt.spark.conf.\"spark.hadoop.hadoop.kerberos.min.seconds.before.relogin\"=\"1\"");
+    long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+
+    assertEquals(0, run.exit(), run.out());
+    assertTrue(
+        seconds > 2 * LIFETIME, "the job must outlive its ticket to test anything: " + seconds);
+    // as the job's login user (the test's own `alice` login is not renewed by Hadoop: not the
+    // JVM's login user)
+    try (FileSystem asLoginUser = FileSystem.newInstance(hdfs.uri, conf)) {
+      assertTrue(asLoginUser.exists(new Path(home + "/prepared/shards/manifest.json")));
+    }
+    Date lastTicket = newestTicket();
+    assertTrue(
+        lastTicket.getTime() >= firstTicket.getTime() + LIFETIME * 1000L,
+        "logged in again during the job: first ticket " + firstTicket + ", last " + lastTicket);
+  }
+}
