@@ -12,7 +12,6 @@ import java.util.List;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.security.UserGroupInformation;
-import org.apache.hadoop.security.authentication.util.KerberosName;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,9 +32,7 @@ class KerberosHdfsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    UserGroupInformation.reset();
     hdfs = SecureHdfs.start(new File("target/kerberos-hdfs").getAbsoluteFile(), "alice");
-    KerberosName.resetDefaultRealm(); // the KDC's realm, not one cached before krb5.conf existed
     alice = hdfs.userFileSystem();
     home = hdfs.uri + "/user/alice";
     KerberizedPrepare.writeCorpus(alice, home + "/in");
@@ -47,14 +44,10 @@ class KerberosHdfsTest {
       if (alice != null) {
         alice.close();
       }
-      if (hdfs != null) {
-        hdfs.close();
-      }
     } finally {
-      UserGroupInformation.reset(); // later tests in this JVM get Hadoop's default, no login
-      KerberosName.resetDefaultRealm();
-      System.clearProperty("java.security.krb5.conf"); // set by MiniKdc, not cleared by it
-      System.clearProperty("sun.security.krb5.disableReferrals");
+      if (hdfs != null) {
+        hdfs.close(); // and this JVM's Kerberos state as before
+      }
     }
   }
 

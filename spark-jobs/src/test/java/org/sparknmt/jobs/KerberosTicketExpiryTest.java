@@ -10,7 +10,6 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.security.LoginTickets;
 import org.apache.hadoop.security.UserGroupInformation;
-import org.apache.hadoop.security.authentication.util.KerberosName;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,11 +30,9 @@ class KerberosTicketExpiryTest {
 
   @BeforeAll
   static void start() throws Exception {
-    UserGroupInformation.reset();
     hdfs =
         SecureHdfs.start(
             new File("target/kerberos-hdfs-expiry").getAbsoluteFile(), "alice", LIFETIME);
-    KerberosName.resetDefaultRealm();
     alice = hdfs.userFileSystem();
     home = hdfs.uri + "/user/alice";
     KerberizedPrepare.writeCorpus(alice, home + "/in");
@@ -47,16 +44,12 @@ class KerberosTicketExpiryTest {
       if (alice != null) {
         alice.close();
       }
-      if (hdfs != null) {
-        hdfs.close();
-      }
     } finally {
-      UserGroupInformation.reset();
-      KerberosName.resetDefaultRealm();
       System.clearProperty(KerberosLogin.PRINCIPAL);
       System.clearProperty(KerberosLogin.KEYTAB);
-      System.clearProperty("java.security.krb5.conf");
-      System.clearProperty("sun.security.krb5.disableReferrals");
+      if (hdfs != null) {
+        hdfs.close(); // and this JVM's Kerberos state as before
+      }
     }
   }
 

@@ -20,6 +20,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.apache.hadoop.minikdc.MiniKdc;
 import org.apache.hadoop.security.UserGroupInformation;
+import org.apache.hadoop.security.authentication.util.KerberosName;
 
 /**
  * A Kerberized HDFS for tests: a {@link MiniKdc} in this JVM and a secure {@link MiniDFSCluster}
@@ -63,6 +64,7 @@ final class SecureHdfs implements AutoCloseable {
    * (every principal's, the services' too; 0 = MiniKdc's default of a day).
    */
   static SecureHdfs start(File dir, String user, int ticketLifetimeSeconds) throws Exception {
+    UserGroupInformation.reset(); // no login from an earlier test in this JVM
     deleteRecursively(dir);
     if (!dir.mkdirs()) {
       throw new IOException("cannot create " + dir);
@@ -140,12 +142,14 @@ final class SecureHdfs implements AutoCloseable {
         Thread.sleep(200);
       }
       URI uri = URI.create(Files.readString(uriFile.toPath()).trim());
+      KerberosName.resetDefaultRealm(); // the KDC's realm, not one cached before krb5.conf existed
       return new SecureHdfs(kdc, process, dir, uri, user + "@" + realm, userKeytab);
     } catch (Exception | Error e) {
       if (process != null) {
         process.destroyForcibly();
       }
       kdc.stop();
+      forgetKerberos();
       throw e;
     }
   }
@@ -185,6 +189,10 @@ final class SecureHdfs implements AutoCloseable {
                 () -> FileSystem.newInstance(uri, clientConf()));
   }
 
+  /**
+   * Stops the HDFS and the KDC and gives this JVM back the Kerberos state it had before {@link
+   * #start}: no Hadoop login, Hadoop's default realm, no krb5.conf of the KDC.
+   */
   @Override
   public void close() throws IOException {
     try {
@@ -197,7 +205,16 @@ final class SecureHdfs implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       kdc.stop();
+      forgetKerberos();
     }
+  }
+
+  /** No Hadoop login, Hadoop's default realm, no krb5.conf of a stopped KDC in this JVM. */
+  private static void forgetKerberos() {
+    UserGroupInformation.reset();
+    KerberosName.resetDefaultRealm();
+    System.clearProperty("java.security.krb5.conf"); // set by MiniKdc, not cleared by it
+    System.clearProperty("sun.security.krb5.disableReferrals");
   }
 
   File dir() {
