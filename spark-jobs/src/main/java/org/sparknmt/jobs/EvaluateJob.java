@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
  * --name N) (--shards URI [--eval-set test] | --source URI --reference URI) --out URI}: decodes a
  * test set on the cluster with the configured search (beam 4, length penalty 0.6 by default) and
  * writes {@code hypotheses.txt} (input order) and {@code metrics.json} (sacreBLEU BLEU and chrF
- * with their signatures) to {@code --out}.
+ * with their signatures) to {@code --out}, which must not exist (both files appear together).
  */
 @Command(
     name = "evaluate",
@@ -91,6 +91,11 @@ public final class EvaluateJob implements Callable<Integer> {
       JavaSparkContext sc, RunConfiguration config, ModelBundle bundle, URI src, URI ref, URI out)
       throws java.io.IOException {
     Configuration hadoop = sc.hadoopConfiguration();
+    FileSystem fs = HadoopFiles.fileSystem(out, hadoop);
+    Path dir = HadoopFiles.qualified(fs, out);
+    if (fs.exists(dir)) {
+      throw new UserError("output " + dir + " already exists; choose a new directory");
+    }
     sc.setJobGroup("sparknmt-evaluate", "decode " + src + " with " + bundle.uri(), false);
     ClusterEvaluation eval =
         ClusterEvaluation.ofBundle(
@@ -100,16 +105,24 @@ public final class EvaluateJob implements Callable<Integer> {
     metrics.put("source", src.toString());
     metrics.put("reference", ref.toString());
     metrics.putAll(eval.metrics());
-    FileSystem fs = FileSystem.get(out, hadoop);
-    Path dir = fs.makeQualified(new Path(out));
-    HadoopFiles.mkdirs(fs, dir);
-    HadoopFiles.replaceWithString(
-        fs, hadoop, new Path(dir, "hypotheses.txt"), String.join("\n", eval.hypotheses()) + "\n");
-    HadoopFiles.replaceWithString(
-        fs,
-        hadoop,
-        new Path(dir, "metrics.json"),
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(metrics));
+    // both files or neither: written next to --out and renamed into place together
+    Path temp = HadoopFiles.tempSibling(dir);
+    try {
+      HadoopFiles.mkdirs(fs, temp);
+      HadoopFiles.writeString(
+          fs, new Path(temp, "hypotheses.txt"), String.join("\n", eval.hypotheses()) + "\n");
+      HadoopFiles.writeString(
+          fs,
+          new Path(temp, "metrics.json"),
+          new ObjectMapper()
+              .enable(SerializationFeature.INDENT_OUTPUT)
+              .writeValueAsString(metrics));
+      HadoopFiles.publish(hadoop, temp, dir);
+    } finally {
+      if (fs.exists(temp)) {
+        fs.delete(temp, true);
+      }
+    }
     LOG.info(
         "{} sentences in {} s: {} | {}",
         metrics.get("sentences"),

@@ -10,7 +10,9 @@ import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,11 +32,15 @@ class TranslateJobTest {
   record Run(int exitCode, String err) {}
 
   private static Run translate(String... args) {
+    return run(new TranslateJob(), args);
+  }
+
+  private static Run run(Callable<Integer> job, String... args) {
     PrintStream oldErr = System.err;
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     try {
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int rc = Cli.execute(new TranslateJob(), args);
+      int rc = Cli.execute(job, args);
       return new Run(rc, err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setErr(oldErr);
@@ -106,5 +112,34 @@ class TranslateJobTest {
     Exception wrapped = new RuntimeException("job failed", new ConnectException("refused"));
     assertEquals(Cli.EXIT_USER_ERROR, Cli.exitCode(wrapped));
     assertEquals(Cli.EXIT_FAILURE, Cli.exitCode(new IllegalStateException("bug")));
+  }
+
+  @Test
+  void anOutputThatExistsIsRefusedAndLeftAsItWas() throws Exception {
+    Path input = tmp.resolve("in.txt");
+    Files.writeString(input, "in the beginning\n");
+    Path out = tmp.resolve("out");
+    Files.createDirectories(out);
+    Files.writeString(out.resolve("keep.txt"), "earlier results\n");
+
+    assertOneLineError(translateWithBundle(input.toString(), out.toString()), "already exists");
+    Run evaluate =
+        run(
+            new EvaluateJob(),
+            "--bundle",
+            bundle.toUri().toString(),
+            "--source",
+            input.toUri().toString(),
+            "--reference",
+            input.toUri().toString(),
+            "--out",
+            out.toUri().toString(),
+            "--set",
+            "sparknmt.spark.master=local[1]");
+    assertOneLineError(evaluate, "already exists");
+    try (var files = Files.list(out)) {
+      assertEquals(List.of("keep.txt"), files.map(p -> p.getFileName().toString()).toList());
+    }
+    assertEquals("earlier results\n", Files.readString(out.resolve("keep.txt")));
   }
 }
