@@ -18,6 +18,7 @@ for c in "$@"; do CONFS+=(--conf "$(cd "$(dirname "$c")" && pwd)/$(basename "$c"
 # shellcheck source=bench/spark_lib.sh
 source "$ROOT/bench/spark_lib.sh"
 ensure_built
+mkdir -p "$WORK/decode-grid"
 for version in $VERSIONS; do
   for alpha in $ALPHAS; do
     out=$WORK/decode-grid/$version-$SET-alpha$alpha
