@@ -72,14 +72,8 @@ class KerberosSubmitIT {
 
   @AfterAll
   static void stop() throws Exception {
-    try {
-      if (alice != null) {
-        alice.close();
-      }
-    } finally {
-      if (hdfs != null) {
-        hdfs.close(); // and this JVM's Kerberos state as before
-      }
+    if (hdfs != null) {
+      hdfs.close(); // with `alice`, and this JVM's Kerberos state as before
     }
   }
 

@@ -42,6 +42,7 @@ final class SecureHdfs implements AutoCloseable {
   final String userPrincipal;
   final File userKeytab;
   final String servicePrincipal;
+  private final List<FileSystem> userFileSystems = new ArrayList<>();
 
   private SecureHdfs(
       MiniKdc kdc, Process process, File dir, URI uri, String userPrincipal, File userKeytab) {
@@ -181,21 +182,31 @@ final class SecureHdfs implements AutoCloseable {
         userPrincipal, userKeytab.getPath());
   }
 
-  /** The user's view of the file system (for setting up input and checking output). */
+  /**
+   * The user's view of the file system (for setting up input and checking output), closed by {@link
+   * #close}.
+   */
   FileSystem userFileSystem() throws Exception {
-    return user()
-        .doAs(
-            (java.security.PrivilegedExceptionAction<FileSystem>)
-                () -> FileSystem.newInstance(uri, clientConf()));
+    FileSystem fs =
+        user()
+            .doAs(
+                (java.security.PrivilegedExceptionAction<FileSystem>)
+                    () -> FileSystem.newInstance(uri, clientConf()));
+    userFileSystems.add(fs);
+    return fs;
   }
 
   /**
-   * Stops the HDFS and the KDC and gives this JVM back the Kerberos state it had before {@link
-   * #start}: no Hadoop login, Hadoop's default realm, no krb5.conf of the KDC.
+   * Closes the user's file systems, stops the HDFS and the KDC and gives this JVM back the Kerberos
+   * state it had before {@link #start}: no Hadoop login, Hadoop's default realm, no krb5.conf of
+   * the KDC.
    */
   @Override
   public void close() throws IOException {
     try {
+      for (FileSystem fs : userFileSystems) {
+        fs.close();
+      }
       process.getOutputStream().close(); // the child shuts the cluster down on end of input
       if (!process.waitFor(60, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
