@@ -44,28 +44,31 @@ final class KerberizedPrepare {
     }
   }
 
+  /** The job's arguments for the corpus in {@code in} (small BPE, 16-pair batches). */
+  static List<String> arguments(String in, String out) {
+    return new ArrayList<>(
+        List.of(
+            "--source",
+            in + "/train.src",
+            "--target",
+            in + "/train.tgt",
+            "--out",
+            out,
+            "--set",
+            "sparknmt.bpe.vocab-size=300",
+            "--set",
+            "sparknmt.shard.batch-tokens=0",
+            "--set",
+            "sparknmt.shard.batch-size-per-worker=16"));
+  }
+
   /**
    * Runs the job on the corpus in {@code in} with the cluster's client configuration and {@code
    * extra} arguments, its output kept next to the HDFS log for whoever debugs a test.
    */
   static CapturedRun run(SecureHdfs hdfs, String in, String out, String... extra) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--source",
-                in + "/train.src",
-                "--target",
-                in + "/train.tgt",
-                "--out",
-                out,
-                "--set",
-                "sparknmt.spark.master=\"local[1]\"",
-                "--set",
-                "sparknmt.bpe.vocab-size=300",
-                "--set",
-                "sparknmt.shard.batch-tokens=0",
-                "--set",
-                "sparknmt.shard.batch-size-per-worker=16"));
+    List<String> args = arguments(in, out);
+    args.addAll(List.of("--set", "sparknmt.spark.master=\"local[1]\""));
     // the cluster's client configuration (core-site.xml/hdfs-site.xml on a real cluster)
     for (Map.Entry<String, String> e : hdfs.clientSparkConf().entrySet()) {
       args.add("--set");

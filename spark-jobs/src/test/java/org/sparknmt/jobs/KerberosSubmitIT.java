@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,18 +38,7 @@ class KerberosSubmitIT {
     File dir = new File("target/kerberos-submit").getAbsoluteFile();
     hdfs = SecureHdfs.start(dir, "alice");
     alice = hdfs.userFileSystem();
-    StringBuilder src = new StringBuilder();
-    StringBuilder tgt = new StringBuilder();
-    for (int i = 0; i < 100; i++) {
-      src.append("in the beginning ")
-          .append(i % 13)
-          .append(" was the word ")
-          .append(i)
-          .append('\n');
-      tgt.append("en el principio ").append(i % 13).append(" era el verbo ").append(i).append('\n');
-    }
-    write("/user/alice/in/train.src", src.toString());
-    write("/user/alice/in/train.tgt", tgt.toString());
+    KerberizedPrepare.writeCorpus(alice, "/user/alice/in");
 
     // the cluster's client configuration, as HADOOP_CONF_DIR holds it
     hadoopConf = new File(dir, "hadoop-conf");
@@ -77,12 +65,6 @@ class KerberosSubmitIT {
     }
   }
 
-  private static void write(String path, String content) throws Exception {
-    try (OutputStream out = alice.create(new org.apache.hadoop.fs.Path(path), true)) {
-      out.write(content.getBytes(StandardCharsets.UTF_8));
-    }
-  }
-
   private record Submitted(int exit, String err) {}
 
   private static Submitted submit(String out, String... kerberos) throws Exception {
@@ -90,22 +72,8 @@ class KerberosSubmitIT {
         new ArrayList<>(List.of("bash", REPO.resolve("deploy/spark-submit.sh").toString()));
     command.addAll(List.of("--master", "local[1]"));
     command.addAll(List.of(kerberos));
-    command.addAll(
-        List.of(
-            "--class",
-            "org.sparknmt.jobs.prep.PrepareJob",
-            "--source",
-            "/user/alice/in/train.src",
-            "--target",
-            "/user/alice/in/train.tgt",
-            "--out",
-            out,
-            "--set",
-            "sparknmt.bpe.vocab-size=300",
-            "--set",
-            "sparknmt.shard.batch-tokens=0",
-            "--set",
-            "sparknmt.shard.batch-size-per-worker=16"));
+    command.addAll(List.of("--class", "org.sparknmt.jobs.prep.PrepareJob"));
+    command.addAll(KerberizedPrepare.arguments("/user/alice/in", out));
     ProcessBuilder pb = new ProcessBuilder(command).directory(hdfs.dir());
     Map<String, String> env = pb.environment();
     env.remove("SPARK_HOME");
