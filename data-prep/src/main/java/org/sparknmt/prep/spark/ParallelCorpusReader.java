@@ -19,6 +19,7 @@ import org.apache.hadoop.mapreduce.InputSplit;
 import org.apache.hadoop.mapreduce.lib.input.FileSplit;
 import org.apache.hadoop.mapreduce.lib.input.TextInputFormat;
 import org.apache.hadoop.util.StringUtils;
+import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaNewHadoopRDD;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -48,6 +49,9 @@ import scala.Tuple2;
  */
 public final class ParallelCorpusReader {
   private static final Logger LOG = LoggerFactory.getLogger(ParallelCorpusReader.class);
+
+  /** At most this many pairs per partition of a read corpus (see {@link #partitions}). */
+  static final long PAIRS_PER_PARTITION = 250_000;
 
   /** What to do with a line that is not valid UTF-8 (or, in a TSV, has no single tab). */
   public enum InvalidLines {
@@ -115,10 +119,9 @@ public final class ParallelCorpusReader {
       tgt.lines.unpersist(false);
       throw e;
     }
-    int partitions = Math.max(jsc.defaultParallelism(), src.lines.getNumPartitions());
     JavaRDD<PairRecord> pairs =
         src.lines
-            .join(tgt.lines, partitions)
+            .join(tgt.lines, partitions(src.lines.getNumPartitions(), src.stats.lines))
             .map(
                 e -> {
                   SideLine s = e._2._1;
@@ -189,8 +192,13 @@ public final class ParallelCorpusReader {
       side.lines.unpersist(false);
       throw e;
     }
+    int partitions = partitions(side.lines.getNumPartitions(), side.stats.lines);
+    JavaPairRDD<Long, SideLine> spread =
+        partitions > side.lines.getNumPartitions()
+            ? side.lines.partitionBy(new HashPartitioner(partitions))
+            : side.lines;
     JavaRDD<PairRecord> pairs =
-        side.lines.map(
+        spread.map(
             e -> {
               SideLine l = e._2;
               if (l.reason != null) {
@@ -202,6 +210,17 @@ public final class ParallelCorpusReader {
             });
     return new Corpus(
         pairs, side.stats.lines, files, side.stats.fileLines(files.size()), List.of(side.lines));
+  }
+
+  /**
+   * Partitions of the pairs read: at least the input's splits and the default parallelism, and at
+   * most {@link #PAIRS_PER_PARTITION} pairs in each, so that a corpus in one large compressed file
+   * is cleaned in parallel and the duplicate filter, which groups the pairs in as many partitions,
+   * holds a bounded number of them per task.
+   */
+  private int partitions(int inputPartitions, long lines) {
+    long bySize = (lines + PAIRS_PER_PARTITION - 1) / PAIRS_PER_PARTITION;
+    return (int) Math.max(Math.max(jsc.defaultParallelism(), inputPartitions), bySize);
   }
 
   /** One side: its lines keyed by 0-based global line number (cached) and their statistics. */

@@ -86,6 +86,42 @@ class ParallelCorpusReaderTest {
     return out;
   }
 
+  /**
+   * One gzipped file per side (or one gzipped TSV) is one input split; the pairs are spread over
+   * enough partitions that none holds more than {@code PAIRS_PER_PARTITION} of them (cleaning in
+   * parallel, a bounded duplicate-filter group per task), and every line comes out once.
+   */
+  @Test
+  void aLargeCorpusInOneCompressedFileIsSpreadOverPartitions() throws Exception {
+    int n = (int) (2 * ParallelCorpusReader.PAIRS_PER_PARTITION + 1);
+    Path s = dir.resolve("big/train.src.gz");
+    Path t = dir.resolve("big/train.tgt.gz");
+    Path tsv = dir.resolve("big/train.tsv.gz");
+    Files.createDirectories(s.getParent());
+    try (OutputStream so = new GZIPOutputStream(Files.newOutputStream(s));
+        OutputStream to = new GZIPOutputStream(Files.newOutputStream(t));
+        OutputStream tso = new GZIPOutputStream(Files.newOutputStream(tsv))) {
+      for (int i = 1; i <= n; i++) {
+        so.write(("s" + i + "\n").getBytes(StandardCharsets.UTF_8));
+        to.write(("t" + i + "\n").getBytes(StandardCharsets.UTF_8));
+        tso.write(("s" + i + "\tt" + i + "\n").getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    for (ParallelCorpusReader.Corpus c :
+        List.of(
+            reader(InvalidLines.ERROR).read(s.toString(), t.toString()),
+            reader(InvalidLines.ERROR).readTsv(tsv.toString()))) {
+      assertEquals(1, c.cached().get(0).getNumPartitions(), "one split per gzipped file");
+      assertEquals(3, c.pairs().getNumPartitions());
+      List<Long> sizes = c.pairs().glom().map(p -> (long) p.size()).collect();
+      assertTrue(
+          sizes.stream().allMatch(k -> k <= ParallelCorpusReader.PAIRS_PER_PARTITION), "" + sizes);
+      assertEquals(n, c.pairs().filter(p -> p.source().equals("s" + p.line())).count());
+      assertEquals(n, c.pairs().map(PairRecord::line).distinct().count());
+      c.release();
+    }
+  }
+
   @Test
   void pairsByLineNumberAcrossManySmallPartitions() throws Exception {
     int n = 400;
