@@ -93,9 +93,7 @@ public final class EvaluateJob implements Callable<Integer> {
     Configuration hadoop = sc.hadoopConfiguration();
     FileSystem fs = HadoopFiles.fileSystem(out, hadoop);
     Path dir = HadoopFiles.qualified(fs, out);
-    if (fs.exists(dir)) {
-      throw new UserError("output " + dir + " already exists; choose a new directory");
-    }
+    HadoopFiles.requireNewOutput(fs, dir);
     sc.setJobGroup("sparknmt-evaluate", "decode " + src + " with " + bundle.uri(), false);
     ClusterEvaluation eval =
         ClusterEvaluation.ofBundle(
@@ -117,7 +115,7 @@ public final class EvaluateJob implements Callable<Integer> {
           new ObjectMapper()
               .enable(SerializationFeature.INDENT_OUTPUT)
               .writeValueAsString(metrics));
-      HadoopFiles.publish(hadoop, temp, dir);
+      HadoopFiles.publishOutput(hadoop, temp, dir);
     } finally {
       if (fs.exists(temp)) {
         fs.delete(temp, true);

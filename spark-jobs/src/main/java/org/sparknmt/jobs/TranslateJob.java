@@ -69,9 +69,7 @@ public final class TranslateJob implements Callable<Integer> {
       ModelBundle bundle = model.open(sc.hadoopConfiguration());
       FileSystem fs = HadoopFiles.fileSystem(output, sc.hadoopConfiguration());
       Path out = HadoopFiles.qualified(fs, output);
-      if (fs.exists(out)) {
-        throw new UserError("output " + out + " already exists; choose a new directory");
-      }
+      HadoopFiles.requireNewOutput(fs, out);
       // the input is read and checked (strict UTF-8) before any decoding work
       ParallelCorpusReader.TextLines text =
           new ParallelCorpusReader(sc, prep.invalidLines()).readText(input.toString());
@@ -87,7 +85,7 @@ public final class TranslateJob implements Callable<Integer> {
       Decoding decoding = config.decode().bind(bundle);
       JavaPairRDD<Long, String> lines = text.lines();
       LOG.info("translating {} lines of {} with {}", n, input, bundle.uri());
-      Path temp = new Path(out.getParent(), "." + out.getName() + ".tmp-" + System.nanoTime());
+      Path temp = HadoopFiles.tempSibling(out);
       // kept: sortByKey samples its input before it sorts, which would decode every line twice
       JavaPairRDD<Long, String> translated =
           ClusterTranslation.translate(
@@ -98,11 +96,17 @@ public final class TranslateJob implements Callable<Integer> {
                   prep.normalizer(),
                   config.resources())
               .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-      translated.sortByKey().values().saveAsTextFile(temp.toString());
-      translated.unpersist(false);
-      text.release();
-      if (!fs.rename(temp, out)) {
-        throw new UserError("could not rename " + temp + " to " + out);
+      try {
+        translated.sortByKey().values().saveAsTextFile(temp.toString());
+        translated.unpersist(false);
+        text.release();
+        // not FileSystem.rename, which would move the translations into a directory created at
+        // --out meanwhile and report success
+        HadoopFiles.publishOutput(sc.hadoopConfiguration(), temp, out);
+      } finally {
+        if (fs.exists(temp)) {
+          fs.delete(temp, true);
+        }
       }
       LOG.info("wrote {} translations to {}", n, out);
     }

@@ -94,6 +94,29 @@ public final class HadoopFiles {
     FileContext.getFileContext(temp.toUri(), conf).rename(temp, target, Options.Rename.NONE);
   }
 
+  /** Refuses a job's output path that exists already (checked before any work is done). */
+  public static void requireNewOutput(FileSystem fs, Path out) throws IOException {
+    if (fs.exists(out)) {
+      throw outputExists(out);
+    }
+  }
+
+  /**
+   * {@link #publish}es a job's finished output; an output created by someone else since {@link
+   * #requireNewOutput} checked is refused with the same message, and left as it is.
+   */
+  public static void publishOutput(Configuration conf, Path temp, Path out) throws IOException {
+    try {
+      publish(conf, temp, out);
+    } catch (FileAlreadyExistsException e) {
+      throw outputExists(out);
+    }
+  }
+
+  private static UserError outputExists(Path out) {
+    return new UserError("output " + out + " already exists; choose a new directory");
+  }
+
   /**
    * Renames the finished file {@code temp} to {@code target}, replacing it if present, so that
    * readers see the old or the new file: on HDFS {@link Options.Rename#OVERWRITE} is one atomic
@@ -111,11 +134,18 @@ public final class HadoopFiles {
       return;
     }
     if ("file".equals(scheme)) {
+      java.nio.file.Path source = java.nio.file.Path.of(from.toUri());
+      java.nio.file.Path dest = java.nio.file.Path.of(fc.makeQualified(target).toUri());
+      // the local file system keeps a checksum beside each file it wrote; the data alone is moved
+      // (one atomic rename), so the target's old checksum would no longer match and the temp's
+      // would be left behind: both go, and the target is read without one
+      java.nio.file.Files.deleteIfExists(localChecksum(dest));
       java.nio.file.Files.move(
-          java.nio.file.Path.of(from.toUri()),
-          java.nio.file.Path.of(fc.makeQualified(target).toUri()),
+          source,
+          dest,
           java.nio.file.StandardCopyOption.ATOMIC_MOVE,
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      java.nio.file.Files.deleteIfExists(localChecksum(source));
       return;
     }
     Path aside = tempSibling(target);
@@ -134,6 +164,11 @@ public final class HadoopFiles {
     if (existed) {
       fc.delete(aside, false);
     }
+  }
+
+  /** The checksum file Hadoop's local file system keeps beside {@code file}: {@code .name.crc}. */
+  static java.nio.file.Path localChecksum(java.nio.file.Path file) {
+    return file.resolveSibling("." + file.getFileName() + ".crc");
   }
 
   /** Writes {@code text} to a temporary sibling and {@link #replace}s {@code target} with it. */
