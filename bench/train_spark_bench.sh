@@ -11,18 +11,23 @@
 # interleaved ROUNDS times, as TrainJob trains (org.sparknmt.jobs.bench.TrainBenchJob). Prints the
 # JSON lines, then per mode the median tokens/s, the efficiency spark / (2 x single), spark / pair,
 # and where the time of a round goes (worker fit, waiting for the slowest worker, averaging overhead).
-# Usage: bench/train_spark_bench.sh [--cluster] [--batches 48] [--rounds 2] [--set KEY=VALUE]...
+# Every mode first trains --warmup batches untimed (48: 24 per worker with 2; taken from the end of
+# the fixed order, so the timed batches do not depend on it): after the 4 of earlier versions the
+# JIT was still compiling the training step, and every mode measured 15-25 % below its steady state
+# (docs/BENCHMARKS.md).
+# Usage: bench/train_spark_bench.sh [--cluster] [--batches 48] [--warmup 48] [--rounds 2] [--set KEY=VALUE]...
 #   --set applies to every run, e.g. --set sparknmt.train.averaging-frequency=8
 # Shards: made once under runs/bench (PrepareJob, conf/bible.conf) when missing.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-CLUSTER_TOO=no BATCHES=48 ROUNDS=2
+CLUSTER_TOO=no BATCHES=48 WARMUP=48 ROUNDS=2
 SETS=()
 while [ $# -gt 0 ]; do
   case $1 in
     --cluster) CLUSTER_TOO=yes; shift ;;
     --batches) BATCHES=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --set) SETS+=(--set "$2"); shift 2 ;;
     *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
@@ -35,7 +40,7 @@ OUT=$WORK/train-bench.jsonl
 ensure_built
 ensure_bench_shards "$WORK"
 SHARDS=file://$WORK/data/shards
-bench() { job org.sparknmt.jobs.bench.TrainBenchJob --shards "$SHARDS" --batches "$BATCHES" "${SETS[@]}" "$@" 2>/dev/null | grep '^{'; }
+bench() { job org.sparknmt.jobs.bench.TrainBenchJob --shards "$SHARDS" --batches "$BATCHES" --warmup "$WARMUP" "${SETS[@]}" "$@" 2>/dev/null | grep '^{'; }
 
 if [ "$CLUSTER_TOO" = yes ]; then
   export SPARKNMT_CLUSTER_DIR=$WORK/cluster
@@ -48,7 +53,7 @@ cluster_bench() {
   "$CLUSTER" submit --driver-memory 3g \
     --conf "spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G" \
     --class org.sparknmt.jobs.bench.TrainBenchJob --conf "$ROOT/conf/bible.conf" \
-    --conf "$ROOT/conf/bible-cluster.conf" --shards /bench/shards --batches "$BATCHES" "${SETS[@]}" --mode spark \
+    --conf "$ROOT/conf/bible-cluster.conf" --shards /bench/shards --batches "$BATCHES" --warmup "$WARMUP" "${SETS[@]}" --mode spark \
     2>/dev/null | grep '^{'
 }
 

@@ -102,14 +102,15 @@ public final class TrainBenchJob implements Callable<Integer> {
       ShardSet set = ShardSet.open(shards, hadoop);
       ModelConfig cfg = config.model().forVocabulary(set.bpe().vocabulary().size());
       List<String> all = set.batches("train");
-      // a fixed order (seed 1), so that every mode and version times the same batches
+      // a fixed order (seed 1), so that every mode and version times the same batches, whatever
+      // the warm-up: the timed ones from the front, the warm-up ones from the back
       List<String> order = new EpochPlan(all, 1, 1, 1, 1).order(0);
       if (order.size() < warmup + batches) {
         throw new UserError(
             "the shard has " + order.size() + " batches, fewer than " + (warmup + batches));
       }
-      List<String> warm = order.subList(0, warmup);
-      List<String> timed = order.subList(warmup, warmup + batches);
+      List<String> timed = order.subList(0, batches);
+      List<String> warm = order.subList(order.size() - warmup, order.size());
       List<MultiDataSet> loaded = new ArrayList<>();
       double tokens = 0;
       for (String p : timed) {
@@ -156,6 +157,7 @@ public final class TrainBenchJob implements Callable<Integer> {
       }
       result.put("workers", workers);
       result.put("batches", batches);
+      result.put("warmupBatches", warmup);
       result.put("targetTokens", tokens);
       result.put("seconds", seconds);
       result.put("tokensPerSec", tokens / seconds);
