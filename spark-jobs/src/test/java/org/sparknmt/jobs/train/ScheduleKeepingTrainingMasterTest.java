@@ -294,5 +294,26 @@ class ScheduleKeepingTrainingMasterTest {
     assertTrue(
         afterFirst.equalsWithEps(g.params(), 1e-6),
         "second round: " + g.params().sub(afterFirst).norm2Number());
+
+    // a graph idle for longer than a gap between rounds is closed: its arrays are freed
+    ComputationGraph kept = ScheduleKeepingTrainingMaster.IdleGraphs.take(idleKey(g));
+    assertTrue(kept != null, "the kept graph is there to take");
+    ScheduleKeepingTrainingMaster.IdleGraphs.giveBack(idleKey(g), kept);
+    long now = System.nanoTime();
+    assertEquals(
+        0, ScheduleKeepingTrainingMaster.IdleGraphs.closeIdleLongerThan(Long.MAX_VALUE, now));
+    assertTrue(!kept.params().wasClosed(), "a graph idle for less is kept");
+    long later = now + ScheduleKeepingTrainingMaster.IdleGraphs.MAX_IDLE_NANOS + 1;
+    assertEquals(
+        1,
+        ScheduleKeepingTrainingMaster.IdleGraphs.closeIdleLongerThan(
+            ScheduleKeepingTrainingMaster.IdleGraphs.MAX_IDLE_NANOS, later));
+    assertEquals(0, ScheduleKeepingTrainingMaster.IdleGraphs.size());
+    assertTrue(kept.params().wasClosed(), "its parameters were freed");
+    assertTrue(!g.params().wasClosed(), "the driver's graph is its own");
+  }
+
+  private static String idleKey(ComputationGraph g) {
+    return ScheduleKeepingTrainingMaster.IdleGraphs.key(g.getConfiguration());
   }
 }
