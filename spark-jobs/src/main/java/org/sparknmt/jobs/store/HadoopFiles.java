@@ -13,6 +13,7 @@ import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.UnsupportedFileSystemException;
@@ -134,18 +135,18 @@ public final class HadoopFiles {
       return;
     }
     if ("file".equals(scheme)) {
-      java.nio.file.Path source = java.nio.file.Path.of(from.toUri());
-      java.nio.file.Path dest = java.nio.file.Path.of(fc.makeQualified(target).toUri());
+      Path to = fc.makeQualified(target);
       // the local file system keeps a checksum beside each file it wrote; the data alone is moved
       // (one atomic rename), so the target's old checksum would no longer match and the temp's
       // would be left behind: both go, and the target is read without one
-      java.nio.file.Files.deleteIfExists(localChecksum(dest));
+      LocalFileSystem local = FileSystem.getLocal(conf);
+      java.nio.file.Files.deleteIfExists(localPath(local.getChecksumFile(to)));
       java.nio.file.Files.move(
-          source,
-          dest,
+          localPath(from),
+          localPath(to),
           java.nio.file.StandardCopyOption.ATOMIC_MOVE,
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      java.nio.file.Files.deleteIfExists(localChecksum(source));
+      java.nio.file.Files.deleteIfExists(localPath(local.getChecksumFile(from)));
       return;
     }
     Path aside = tempSibling(target);
@@ -166,9 +167,8 @@ public final class HadoopFiles {
     }
   }
 
-  /** The checksum file Hadoop's local file system keeps beside {@code file}: {@code .name.crc}. */
-  static java.nio.file.Path localChecksum(java.nio.file.Path file) {
-    return file.resolveSibling("." + file.getFileName() + ".crc");
+  private static java.nio.file.Path localPath(Path qualified) {
+    return java.nio.file.Path.of(qualified.toUri());
   }
 
   /** Writes {@code text} to a temporary sibling and {@link #replace}s {@code target} with it. */
