@@ -23,6 +23,8 @@
 # Env: WORKDIR (default /tmp/bpe-bench), MVN_ARGS (e.g. -o for an offline build).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=deploy/native-env.sh
+source "$ROOT/deploy/native-env.sh"   # OPENBLAS_CORETYPE for this CPU
 VOCAB=8000
 ROUNDS=3
 LEARN_RUNS=3

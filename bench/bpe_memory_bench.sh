@@ -11,6 +11,8 @@
 # Needs Java 17 and Maven; one JVM at a time, one thread of work (GC threads aside).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=deploy/native-env.sh
+source "$ROOT/deploy/native-env.sh"   # OPENBLAS_CORETYPE for this CPU
 WORDS="250000 500000 1000000 2000000" VOCAB=8000 XMX_STEPS="256m 512m 768m 1g 1536m 2g 3g 4g"
 OUT=$ROOT/bench/results-bpe-memory-$(date -u +%F).txt
 while [ $# -gt 0 ]; do

@@ -10,6 +10,9 @@
 #   print_header         one comment line: date, threads, wait policy, cores, CPU, load
 #   preset_dims NAME     sets D, H, L, FF of the model preset (tiny, small) for the peers
 
+# shellcheck source=deploy/native-env.sh
+source "$ROOT/deploy/native-env.sh"   # OPENBLAS_CORETYPE for this CPU
+
 ensure_peer() {
   if [ "$PEER" = 1 ] && { ! /usr/bin/python3 -c 'import torch' 2>/dev/null \
       || [ ! -d /usr/lib/x86_64-linux-gnu/openblas-openmp ]; }; then

@@ -9,6 +9,8 @@
 # Env: WORKDIR (default /tmp/prep-bench), MVN_ARGS (e.g. -o for an offline build).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=deploy/native-env.sh
+source "$ROOT/deploy/native-env.sh"   # OPENBLAS_CORETYPE for this CPU
 RUNS=3
 MASTER="local[2]"
 BATCH=32

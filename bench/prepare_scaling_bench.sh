@@ -10,6 +10,8 @@
 # Env: WORKDIR (default /tmp/prepare-scaling; needs ~2 GB for 2M pairs).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=deploy/native-env.sh
+source "$ROOT/deploy/native-env.sh"   # OPENBLAS_CORETYPE for this CPU
 SIZES="250000 500000 1000000 2000000"
 OUT=$ROOT/bench/results-prepare-scaling-$(date -u +%F).txt
 WORK=${WORKDIR:-/tmp/prepare-scaling}

@@ -10,6 +10,8 @@
 # Usage: bench/retrain_drill.sh [EPOCHS_FIRST (3)] [EPOCHS_WARM (2)]   (about 20 min on 2 cores)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=deploy/native-env.sh
+source "$ROOT/deploy/native-env.sh"   # OPENBLAS_CORETYPE for this CPU
 cd "$ROOT"
 EPOCHS_FIRST=${1:-3}
 EPOCHS_WARM=${2:-2}

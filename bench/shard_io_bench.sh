@@ -18,6 +18,8 @@
 # Env: WORKDIR (default /tmp/shard-io-bench). Results: one line per run on stdout, logs in WORKDIR.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=deploy/native-env.sh
+source "$ROOT/deploy/native-env.sh"   # OPENBLAS_CORETYPE for this CPU
 BEFORE=""
 REPS=3
 PER_TASK=4

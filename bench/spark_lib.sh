@@ -15,6 +15,8 @@ CLUSTER=$ROOT/deploy/local-cluster.sh
 JOB_MAX_BYTES=${JOB_MAX_BYTES:-4G}
 JOB_MAX_PHYSICAL_BYTES=${JOB_MAX_PHYSICAL_BYTES:-10G}
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE SPARK_LOCAL_IP=127.0.0.1
+# shellcheck source=deploy/native-env.sh
+source "$ROOT/deploy/native-env.sh"   # OPENBLAS_CORETYPE for this CPU
 
 ensure_built() {
   if [ ! -f "$APP_JAR" ] || ! compgen -G "$SPARK_JARS/*.jar" >/dev/null; then

@@ -39,6 +39,8 @@ USAGE
 }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=deploy/native-env.sh
+source "$ROOT/deploy/native-env.sh"   # OPENBLAS_CORETYPE for this CPU
 STATE=${SPARKNMT_CLUSTER_DIR:-$ROOT/local-cluster-state}
 APP_JAR=${SPARKNMT_APP_JAR:-$ROOT/spark-jobs/target/sparknmt-app.jar}
 SPARK_HOME_DIR=$ROOT/local-cluster/spark-home/target/spark-home

@@ -14,6 +14,8 @@
 # newest checkpoint. Delete the work directory (runs/bible) to start over.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=deploy/native-env.sh
+source "$ROOT/deploy/native-env.sh"   # OPENBLAS_CORETYPE for this CPU
 cd "$ROOT"
 APP_JAR=$ROOT/spark-jobs/target/sparknmt-app.jar
 SPARK_JARS=$ROOT/local-cluster/spark-home/target/spark-home/jars

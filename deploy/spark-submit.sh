@@ -46,6 +46,8 @@ USAGE
 case "$1" in -h|--help) usage; exit 0 ;; esac
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=deploy/native-env.sh
+source "$ROOT/deploy/native-env.sh"   # OPENBLAS_CORETYPE for this CPU
 APP_JAR=${SPARKNMT_APP_JAR:-$ROOT/spark-jobs/target/sparknmt-app.jar}
 APP_RESOURCE=${SPARKNMT_APP_RESOURCE:-$APP_JAR}
 [ -f "$APP_JAR" ] || { echo "error: application jar $APP_JAR not found (mvn -pl spark-jobs -am package)" >&2; exit 2; }

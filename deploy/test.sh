@@ -4,6 +4,8 @@
 # dependency pins. Needs only Java 17 and Maven; the first run downloads ~1 GB of jars from Central.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=deploy/native-env.sh
+source deploy/native-env.sh   # OPENBLAS_CORETYPE for this CPU (the tests' JVMs inherit it)
 java_major=$(java -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/{print $2}')
 if [ "$java_major" != "17" ]; then
   for j in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-17-jdk-amd64; do

@@ -55,6 +55,11 @@ class DoctorJobTest {
     assertLine(r.out(), "nd4j", "1.0.0-M2.1");
     assertLine(r.out(), "blas.vendor", "OPENBLAS");
     assertLine(r.out(), "env.OMP_NUM_THREADS", "1");
+    // deploy/test.sh sets it from the CPU (deploy/native-env.sh); a plain mvn run may not
+    assertLine(
+        r.out(),
+        "env.OPENBLAS_CORETYPE",
+        System.getenv().getOrDefault("OPENBLAS_CORETYPE", "(unset)"));
     assertLine(r.out(), "jvm.options.missing", "none"); // Surefire's argLine has them
     assertTrue(!r.out().contains("blas.version             = 0.0.0"), r.out());
     assertTrue(r.out().contains("org.bytedeco:openblas 0.3."), r.out());

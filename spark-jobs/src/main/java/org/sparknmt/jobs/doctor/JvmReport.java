@@ -86,7 +86,11 @@ public final class JvmReport {
     r.put("cpu.simd", simdFlags(cpuInfo("flags")));
     for (String var :
         new String[] {
-          "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
+          "OMP_NUM_THREADS",
+          "OMP_WAIT_POLICY",
+          "OPENBLAS_NUM_THREADS",
+          "OPENBLAS_CORETYPE",
+          "MKL_NUM_THREADS"
         }) {
       r.put("env." + var, System.getenv().getOrDefault(var, "(unset)"));
     }
