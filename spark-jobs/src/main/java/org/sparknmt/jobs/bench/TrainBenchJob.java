@@ -140,15 +140,18 @@ public final class TrainBenchJob implements Callable<Integer> {
             new ScheduleKeepingTrainingMaster(
                 ParameterAveragingTrainer.builder(workers, set.batchSizePerWorker(), ts)
                     .collectTrainingStats(true),
-                devices.resource());
+                1,
+                0,
+                devices.resource(),
+                ts.optimizerStateEveryRound());
         SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, master);
         ToLongFunction<String> work = TrainPipeline.batchWork(set);
         ParameterAveragingTrainer.fitSplit(
-            sparkNet, warm, workers, ts.batchesPerWorkerPerRound(), work, devices);
+            sparkNet, warm, workers, ts.batchesPerWorkerPerRound(), work, devices, false);
         long startMillis = System.currentTimeMillis();
         long t0 = System.nanoTime();
         ParameterAveragingTrainer.fitSplit(
-            sparkNet, timed, workers, ts.batchesPerWorkerPerRound(), work, devices);
+            sparkNet, timed, workers, ts.batchesPerWorkerPerRound(), work, devices, false);
         seconds = (System.nanoTime() - t0) / 1e9;
         result.put("averagingFrequency", ts.averagingFrequency());
         result.putAll(breakdown(sparkNet.getSparkTrainingStats(), startMillis, workers, seconds));

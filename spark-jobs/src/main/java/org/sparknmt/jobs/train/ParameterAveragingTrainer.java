@@ -86,14 +86,15 @@ public final class ParameterAveragingTrainer {
   }
 
   /** The dl4j-spark training master for this run. */
-  ParameterAveragingTrainingMaster trainingMaster() {
+  ScheduleKeepingTrainingMaster trainingMaster() {
     // Builder(numWorkers, examplesPerDataSetObject): passing numWorkers avoids dl4j-spark M2's NPE
     // in fitPathsMultiDataSet for graphs (executeTrainingPathsHelper reads network == null).
     return new ScheduleKeepingTrainingMaster(
         builder(workers, batchSizePerWorker, settings),
         settings.updateFrequency(),
         settings.clipNorm(),
-        devices.resource());
+        devices.resource(),
+        settings.optimizerStateEveryRound());
   }
 
   /** The training-master settings of a run (shared with the benchmark). */
@@ -118,7 +119,9 @@ public final class ParameterAveragingTrainer {
   /**
    * Trains one split: its rounds ({@link RoundPlan}), one {@code fitPathsMultiDataSet} call each
    * with one partition per worker, on the executors {@code devices} chooses. Returns the mean
-   * training loss of the rounds.
+   * training loss of the rounds. With {@code optimizerStateAtEnd} the last round also averages the
+   * workers' optimizer state, so that the driver's graph holds it (before a checkpoint; only
+   * matters when the state is not averaged every round).
    *
    * <p>dl4j-spark persists each round's worker results ({@code MEMORY_AND_DISK}: parameters and
    * updater state of every worker) and never unpersists them; Spark's cleaner would drop them only
@@ -131,11 +134,17 @@ public final class ParameterAveragingTrainer {
       int workers,
       int batchesPerWorkerPerRound,
       ToLongFunction<String> work,
-      StageResources devices) {
+      StageResources devices,
+      boolean optimizerStateAtEnd) {
     JavaSparkContext sc = sparkNet.getSparkContext();
     double lossSum = 0;
     List<List<String>> rounds = RoundPlan.rounds(paths, workers, batchesPerWorkerPerRound, work);
     for (List<String> round : rounds) {
+      if (optimizerStateAtEnd
+          && round == rounds.get(rounds.size() - 1)
+          && sparkNet.getTrainingMaster() instanceof ScheduleKeepingTrainingMaster master) {
+        master.averageOptimizerStateNextRound();
+      }
       JavaRDD<String> rdd =
           devices.onDevices(sc.parallelize(round, RoundPlan.partitions(round.size(), workers)));
       sparkNet.fitPathsMultiDataSet(rdd);
@@ -154,7 +163,16 @@ public final class ParameterAveragingTrainer {
    * (finished). The model is updated in place.
    */
   public TrainingState train(ComputationGraph model, TrainingState start) {
-    SparkComputationGraph sparkNet = new SparkComputationGraph(sc, model, trainingMaster());
+    ScheduleKeepingTrainingMaster master = trainingMaster();
+    try {
+      return train(new SparkComputationGraph(sc, model, master), model, start);
+    } finally {
+      master.releaseStateBroadcast();
+    }
+  }
+
+  private TrainingState train(
+      SparkComputationGraph sparkNet, ComputationGraph model, TrainingState start) {
     TrainingState state = start;
     int splits = plan.splitsPerEpoch();
     int batches = plan.batchesPerEpoch();
@@ -182,13 +200,22 @@ public final class ParameterAveragingTrainer {
         List<String> paths = plan.splitFrom(epoch, from);
         int splitFrom = from;
         from += paths.size();
+        boolean endOfEpoch = from == batches;
+        boolean checkpointNext = endOfEpoch || (split + 1) % settings.checkpointEverySplits() == 0;
         String what =
             String.format(
                 "epoch %d/%d split %d/%d", epoch + 1, settings.epochs(), split + 1, splits);
         sc.setJobGroup("sparknmt-train", "train " + what, false);
         long t0 = System.nanoTime();
         double loss =
-            fitSplit(sparkNet, paths, workers, settings.batchesPerWorkerPerRound(), work, devices);
+            fitSplit(
+                sparkNet,
+                paths,
+                workers,
+                settings.batchesPerWorkerPerRound(),
+                work,
+                devices,
+                checkpointNext);
         double seconds = (System.nanoTime() - t0) / 1e9;
         long iteration = model.getConfiguration().getIterationCount();
         double lr = learningRate.valueAt((int) iteration, epoch);
@@ -213,7 +240,6 @@ public final class ParameterAveragingTrainer {
                     iteration, epoch, split, loss, lr, tokensPerSec, wallMillis / 1000.0)
                 .withBatches(splitFrom, paths));
 
-        boolean endOfEpoch = from == batches;
         int nextEpoch = endOfEpoch ? epoch + 1 : epoch;
         int nextBatch = endOfEpoch ? 0 : from;
         state = state.at(nextEpoch, nextBatch, iteration, iteration).withWallTime(wallMillis);
@@ -262,7 +288,8 @@ public final class ParameterAveragingTrainer {
         if (last) {
           state = state.finish();
         }
-        if (last || endOfEpoch || (split + 1) % settings.checkpointEverySplits() == 0) {
+        // early stopping also writes one; its optimizer state is from the last averaging of it
+        if (last || checkpointNext) {
           Checkpoint c = checkpoints.save(model, state);
           LOG.info("checkpoint {} written ({})", c.name(), c.uri());
           report.render();

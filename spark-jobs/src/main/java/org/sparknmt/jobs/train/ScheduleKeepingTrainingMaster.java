@@ -53,6 +53,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * fitPathsMultiDataSet} are batch references ({@code <part>#<offset>+<length>}, {@code
  * ShardSet.batches}), read by {@link BatchRefIterator}; dl4j-spark's loader is not used, and only a
  * {@code ComputationGraph} trains on them.
+ *
+ * <p>dl4j-spark averages the updater state with the parameters in every round (Adam's two moments:
+ * three times the parameters' bytes broadcast to and returned by every worker). Optionally ({@code
+ * sparknmt.train.optimizer-state-averaging = at-checkpoints}) a round averages the parameters only,
+ * and each worker continues from its kept graph's own moments. The workers start from the driver's
+ * moments in the first round; their moments are averaged when the trainer asks, before a checkpoint
+ * ({@link #averageOptimizerStateNextRound}), and the round after that restarts them all from the
+ * average.
  */
 public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrainingMaster {
   private static final long serialVersionUID = 1L;
@@ -60,6 +68,7 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
   private final int updateFrequency;
   private final double clipNorm;
   private final String deviceResource;
+  private final boolean optimizerStateEveryRound;
 
   /**
    * The last round's broadcast of the parameters and Adam state, destroyed once the round is
@@ -70,12 +79,29 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
   private transient Broadcast<NetBroadcastTuple> roundBroadcast;
 
   /**
+   * With the optimizer state averaged only when asked ({@link #averageOptimizerStateNextRound}):
+   * the newest broadcast that carried it, kept until a newer one does. A worker of a
+   * parameters-only round that has no graph of its own to continue (a new executor, a graph closed
+   * while idle) starts from its moments.
+   */
+  private transient Broadcast<NetBroadcastTuple> stateBroadcast;
+
+  /** The next round's workers return their optimizer state, and the driver averages it. */
+  private transient boolean collectStateDue;
+
+  /**
+   * The next round's workers start from the driver's optimizer state: in the first round (a kept
+   * graph may hold another training's) and in the round after one that averaged it.
+   */
+  private transient boolean sendStateDue = true;
+
+  /**
    * One minibatch per optimizer update, no global-norm clipping (DL4J's own step); devices named
    * {@code deviceResource}.
    */
   public ScheduleKeepingTrainingMaster(
       ParameterAveragingTrainingMaster.Builder builder, String deviceResource) {
-    this(builder, 1, 0, deviceResource);
+    this(builder, 1, 0, deviceResource, true);
   }
 
   /**
@@ -84,26 +110,47 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
    * @param clipNorm global L2 norm limit of each update's gradient, 0 = off
    * @param deviceResource the Spark resource name of a device, bound in each task ({@link
    *     org.sparknmt.jobs.gpu.TaskDevice})
+   * @param optimizerStateEveryRound average the updater state (Adam's moments) in every round, as
+   *     dl4j-spark does; false: only in the first round and when asked ({@link
+   *     #averageOptimizerStateNextRound}), each worker keeping its own moments in between
    */
   public ScheduleKeepingTrainingMaster(
       ParameterAveragingTrainingMaster.Builder builder,
       int updateFrequency,
       double clipNorm,
-      String deviceResource) {
+      String deviceResource,
+      boolean optimizerStateEveryRound) {
     super(builder);
     this.updateFrequency = updateFrequency;
     this.clipNorm = clipNorm;
     this.deviceResource = deviceResource;
+    this.optimizerStateEveryRound = optimizerStateEveryRound;
   }
 
-  /** As dl4j-spark's own (same broadcast, same worker configuration), with the fixed worker. */
+  /**
+   * The next round averages the workers' optimizer state too (the driver's graph then holds
+   * averaged moments, e.g. for a checkpoint), and the round after it restarts every worker from
+   * that average. Every round does both when the state is averaged every round.
+   */
+  public void averageOptimizerStateNextRound() {
+    collectStateDue = true;
+  }
+
+  /**
+   * As dl4j-spark's own (same broadcast, same worker configuration), with the fixed worker; in a
+   * parameters-only round the broadcast and the workers' results carry no updater state.
+   */
   @Override
   public ParameterAveragingTrainingWorker getWorkerInstance(SparkComputationGraph graph) {
+    boolean sendState = saveUpdater && (optimizerStateEveryRound || sendStateDue);
+    boolean collectState = saveUpdater && (optimizerStateEveryRound || collectStateDue);
+    sendStateDue = collectState && !optimizerStateEveryRound;
+    collectStateDue = false;
     NetBroadcastTuple tuple =
         new NetBroadcastTuple(
             graph.getNetwork().getConfiguration(),
             graph.getNetwork().params(),
-            graph.getNetwork().getUpdater().getStateViewArray());
+            sendState ? graph.getNetwork().getUpdater().getStateViewArray() : null);
     if (collectTrainingStats) {
       stats.logBroadcastStart();
     }
@@ -112,6 +159,12 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
       stats.logBroadcastEnd();
     }
     roundBroadcast = broadcast;
+    if (sendState && !optimizerStateEveryRound) {
+      if (stateBroadcast != null) {
+        stateBroadcast.destroy();
+      }
+      stateBroadcast = broadcast;
+    }
     WorkerConfiguration configuration =
         new WorkerConfiguration(
             true,
@@ -122,8 +175,9 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
             collectTrainingStats);
     return new CountKeepingWorker(
         broadcast,
+        sendState || !saveUpdater ? null : stateBroadcast,
         IdleGraphs.key(graph.getNetwork().getConfiguration()),
-        saveUpdater,
+        collectState,
         configuration,
         trainingHookList,
         listeners,
@@ -191,7 +245,9 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
     try {
       processResults(null, graph, data.mapPartitions(function), splitNum, numSplits);
     } finally {
-      roundBroadcast.destroy(); // on the driver and the executors, without waiting
+      if (roundBroadcast != stateBroadcast) {
+        roundBroadcast.destroy(); // on the driver and the executors, without waiting
+      }
     }
     if (collectTrainingStats) {
       stats.logMapPartitionsEnd(data.partitions().size());
@@ -202,6 +258,19 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
     ComputationGraphConfiguration conf = graph.getNetwork().getConfiguration();
     conf.setIterationCount(
         conf.getIterationCount() - averagingFrequency + averagingFrequency / updateFrequency);
+  }
+
+  /**
+   * Destroys the broadcast kept for workers without a graph of their own ({@link #stateBroadcast});
+   * after training: executors would otherwise hold its parameters and moments (12 bytes per
+   * parameter) until Spark's cleaner got to it.
+   */
+  public void releaseStateBroadcast() {
+    if (stateBroadcast != null) {
+      stateBroadcast.destroy();
+      stateBroadcast = null;
+      sendStateDue = true;
+    }
   }
 
   /** The last round's broadcast (destroyed once the round is averaged): for tests. */
@@ -215,19 +284,25 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
    * updater state: 91 MB of off-heap buffers for the {@code small} preset, 760 MB for {@code base},
    * freed only when the garbage collector gets to them). Here a task takes an idle graph of the
    * same configuration from {@link IdleGraphs} if this JVM has one, overwrites its parameters and
-   * updater state with the broadcast ones, and gives it back when the task has completed (after its
+   * updater state with the broadcast ones (in a parameters-only round only the parameters: it
+   * continues with its own Adam moments), and gives it back when the task has completed (after its
    * result, which refers to the graph's parameters, has been aggregated).
    */
   static final class CountKeepingWorker extends ParameterAveragingTrainingWorker {
     private static final long serialVersionUID = 1L;
     private final Broadcast<NetBroadcastTuple> tuple;
+    private final Broadcast<NetBroadcastTuple> state;
     private final String graphKey;
 
     /**
+     * @param state in a round that does not send the updater state, the newest broadcast that did
+     *     (for a worker with no graph of its own to continue); null otherwise
      * @param graphKey the graph's {@link IdleGraphs#key}, computed once per round on the driver
+     * @param saveUpdater whether the worker's result carries its updater state
      */
     CountKeepingWorker(
         Broadcast<NetBroadcastTuple> broadcast,
+        Broadcast<NetBroadcastTuple> state,
         String graphKey,
         boolean saveUpdater,
         WorkerConfiguration configuration,
@@ -236,6 +311,7 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
         StatsStorageRouterProvider routerProvider) {
       super(broadcast, saveUpdater, configuration, trainingHooks, listeners, routerProvider);
       this.tuple = broadcast;
+      this.state = state;
       this.graphKey = graphKey;
     }
 
@@ -243,14 +319,25 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
     public ComputationGraph getInitialModelGraph() {
       NetBroadcastTuple driver = tuple.getValue();
       ComputationGraphConfiguration conf = driver.getGraphConfiguration();
-      // without an updater state to overwrite it with, a kept graph would keep its own
-      ComputationGraph net = driver.getUpdaterState() == null ? null : IdleGraphs.take(graphKey);
-      if (net == null) {
+      boolean keepOwnMoments = state != null;
+      // without an updater state to overwrite it with or to keep, a kept graph would keep its own
+      ComputationGraph net =
+          driver.getUpdaterState() == null && !keepOwnMoments ? null : IdleGraphs.take(graphKey);
+      if (net == null && !keepOwnMoments) {
         net = super.getInitialModelGraph();
       } else {
         ParameterAveragingTrainingWorkerStatsHelper stats = startStats();
-        net.setParams(driver.getParameters());
-        net.getUpdater().getStateViewArray().assign(driver.getUpdaterState());
+        if (net == null) {
+          // the round sends no moments and this JVM has no graph of the training: the newest sent
+          net = new ComputationGraph(conf.clone());
+          net.init(driver.getParameters().unsafeDuplication(), false);
+          net.getUpdater().getStateViewArray().assign(state.getValue().getUpdaterState());
+        } else {
+          net.setParams(driver.getParameters());
+          if (!keepOwnMoments) {
+            net.getUpdater().getStateViewArray().assign(driver.getUpdaterState());
+          }
+        }
         Nd4j.getExecutioner().commit();
         if (stats != null) {
           stats.logInitEnd();

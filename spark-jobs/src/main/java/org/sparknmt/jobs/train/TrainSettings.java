@@ -16,6 +16,7 @@ public record TrainSettings(
     int roundsPerSplit,
     int workerPrefetch,
     int aggregationDepth,
+    String optimizerStateAveraging,
     long seed,
     int checkpointEverySplits,
     int keepCheckpoints,
@@ -36,6 +37,15 @@ public record TrainSettings(
   /** Average the last epoch-end checkpoints only (fairseq's --num-epoch-checkpoints). */
   public static final String AVERAGE_EPOCH_ENDS = "epoch-ends";
 
+  /** Adam's moments averaged with the parameters in every round (dl4j-spark's saveUpdater). */
+  public static final String STATE_EVERY_ROUND = "every-round";
+
+  /**
+   * Each worker keeps its own Adam moments between checkpoints; they are averaged in the first
+   * round of a training and in the round before each checkpoint.
+   */
+  public static final String STATE_AT_CHECKPOINTS = "at-checkpoints";
+
   public static TrainSettings from(Settings s) {
     String p = "sparknmt.train.";
     return new TrainSettings(
@@ -47,6 +57,7 @@ public record TrainSettings(
         s.integer(p + "rounds-per-split", 1, 100_000),
         s.integer(p + "worker-prefetch", 0, 1000),
         s.integer(p + "aggregation-depth", 1, 10),
+        s.choice(p + "optimizer-state-averaging", STATE_EVERY_ROUND, STATE_AT_CHECKPOINTS),
         s.longValue(p + "seed", Long.MIN_VALUE, Long.MAX_VALUE),
         s.integer(p + "checkpoint-every-splits", 1, 1_000_000),
         s.integer(p + "keep-checkpoints", 1, 1000),
@@ -65,6 +76,11 @@ public record TrainSettings(
    */
   public int batchesPerWorkerPerRound() {
     return averagingFrequency * updateFrequency;
+  }
+
+  /** True if every averaging round also averages Adam's moments. */
+  public boolean optimizerStateEveryRound() {
+    return STATE_EVERY_ROUND.equals(optimizerStateAveraging);
   }
 
   /** True if a higher value of the early-stopping metric is better. */

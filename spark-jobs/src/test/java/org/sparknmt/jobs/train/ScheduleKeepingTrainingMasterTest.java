@@ -228,7 +228,8 @@ class ScheduleKeepingTrainingMasterTest {
                 .storageLevelStreams(null),
             2,
             0,
-            "gpu");
+            "gpu",
+            true);
     ComputationGraph g = model(0);
     int before = g.getIterationCount();
     SparkComputationGraph net = new SparkComputationGraph(sc, g, tm);
@@ -238,6 +239,10 @@ class ScheduleKeepingTrainingMasterTest {
 
   /** One worker, rounds of 3 batches of up to 5 pairs, as TrainJob configures the master. */
   private static ScheduleKeepingTrainingMaster roundMaster() {
+    return roundMaster(true);
+  }
+
+  private static ScheduleKeepingTrainingMaster roundMaster(boolean optimizerStateEveryRound) {
     return new ScheduleKeepingTrainingMaster(
         new ParameterAveragingTrainingMaster.Builder(1, 5)
             .batchSizePerWorker(5)
@@ -246,7 +251,72 @@ class ScheduleKeepingTrainingMasterTest {
             .repartionData(Repartition.Never)
             .rddTrainingApproach(RDDTrainingApproach.Direct)
             .storageLevelStreams(null),
-        "gpu");
+        1,
+        0,
+        "gpu",
+        optimizerStateEveryRound);
+  }
+
+  /**
+   * With the optimizer state averaged at checkpoints only, a round moves the parameters alone and
+   * the worker continues from its own Adam moments: with one worker (its moments are the average)
+   * four rounds end exactly where four rounds averaging everything end; the driver's moments change
+   * only in the round asked to average them, and a worker with no graph of its own starts from the
+   * newest moments the driver sent.
+   */
+  @Test
+  void withTheStateAveragedAtCheckpointsOnlyTheParametersMoveBetweenThem(@TempDir Path dir)
+      throws Exception {
+    List<String> batches = batchFiles(dir);
+    ComputationGraph everyRound = model(0.0);
+    ComputationGraph atCheckpoints = everyRound.clone();
+    INDArray initialState = atCheckpoints.getUpdater().getStateViewArray().dup();
+    ScheduleKeepingTrainingMaster.IdleGraphs.closeIdleLongerThan(-1, System.nanoTime());
+
+    SparkComputationGraph reference = new SparkComputationGraph(sc, everyRound, roundMaster());
+    for (int round = 0; round < 4; round++) {
+      reference.fitPathsMultiDataSet(sc.parallelize(batches, 1));
+    }
+    ScheduleKeepingTrainingMaster.IdleGraphs.closeIdleLongerThan(-1, System.nanoTime());
+
+    ScheduleKeepingTrainingMaster tm = roundMaster(false);
+    SparkComputationGraph net = new SparkComputationGraph(sc, atCheckpoints, tm);
+    net.fitPathsMultiDataSet(sc.parallelize(batches, 1));
+    net.fitPathsMultiDataSet(sc.parallelize(batches, 1));
+    assertTrue(
+        initialState.equalsWithEps(atCheckpoints.getUpdater().getStateViewArray(), 0),
+        "rounds 1-2 do not average the moments");
+    ComputationGraph worker = ScheduleKeepingTrainingMaster.IdleGraphs.take(idleKey(atCheckpoints));
+    assertTrue(
+        !initialState.equalsWithEps(worker.getUpdater().getStateViewArray(), 1e-9),
+        "the worker's own moments moved");
+    ScheduleKeepingTrainingMaster.IdleGraphs.giveBack(idleKey(atCheckpoints), worker);
+
+    tm.averageOptimizerStateNextRound();
+    net.fitPathsMultiDataSet(sc.parallelize(batches, 1));
+    INDArray averaged = atCheckpoints.getUpdater().getStateViewArray().dup();
+    assertTrue(!initialState.equalsWithEps(averaged, 1e-9), "round 3 averaged the moments");
+    net.fitPathsMultiDataSet(sc.parallelize(batches, 1));
+    assertTrue(
+        everyRound.params().equalsWithEps(atCheckpoints.params(), 1e-6),
+        "4 rounds: " + everyRound.params().sub(atCheckpoints.params()).norm2Number());
+    assertTrue(averaged.equalsWithEps(atCheckpoints.getUpdater().getStateViewArray(), 0));
+
+    // no graph of its own (closed while idle): a worker starts from the moments sent in round 4,
+    // which are the ones averaged in round 3
+    ScheduleKeepingTrainingMaster.IdleGraphs.closeIdleLongerThan(-1, System.nanoTime());
+    ComputationGraph fromRound3 = atCheckpoints.clone();
+    // clone() restarts the iteration count (the dl4j bug above), which Adam's bias correction reads
+    fromRound3.getConfiguration().setIterationCount(atCheckpoints.getIterationCount());
+    new SparkComputationGraph(sc, fromRound3, roundMaster())
+        .fitPathsMultiDataSet(sc.parallelize(batches, 1));
+    ScheduleKeepingTrainingMaster.IdleGraphs.closeIdleLongerThan(-1, System.nanoTime());
+    net.fitPathsMultiDataSet(sc.parallelize(batches, 1));
+    assertTrue(
+        fromRound3.params().equalsWithEps(atCheckpoints.params(), 1e-6),
+        "round 5: " + fromRound3.params().sub(atCheckpoints.params()).norm2Number());
+
+    tm.releaseStateBroadcast();
   }
 
   @Test
