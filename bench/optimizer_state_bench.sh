@@ -14,25 +14,17 @@ ROUNDS=${1:-3}
 # shellcheck source=bench/spark_lib.sh
 source "$ROOT/bench/spark_lib.sh"
 ensure_built
-ensure_bench_shards "$ROOT/runs/bench"
 WORK=$ROOT/runs/bench
+ensure_bench_shards "$WORK"
 SHARDS=file://$WORK/data/shards
-export SPARKNMT_CLUSTER_DIR=$WORK/cluster
-"$CLUSTER" status >/dev/null 2>&1 || "$CLUSTER" start --workers 2 --worker-cores 1 --worker-memory 3g >&2
-trap '"$CLUSTER" stop >&2 || true' EXIT
-"$CLUSTER" hdfs -mkdir -p /bench >&2
-"$CLUSTER" hdfs -put -f "$WORK/data/shards" /bench/ >&2
+bench_cluster_up "$WORK"
 tag() { sed "s/^{/{\"state\":\"$1\",/"; }
-echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p') $(nproc --all) cores; OMP_NUM_THREADS=$OMP_NUM_THREADS OMP_WAIT_POLICY=$OMP_WAIT_POLICY OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE; build $(git rev-parse --short HEAD); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p') $(nproc --all) cores; OMP_NUM_THREADS=$OMP_NUM_THREADS OMP_WAIT_POLICY=$OMP_WAIT_POLICY OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; build $(git rev-parse --short HEAD); load $(cut -d' ' -f1-3 /proc/loadavg)"
 for _ in $(seq 1 "$ROUNDS"); do
   job org.sparknmt.jobs.bench.TrainBenchJob --shards "$SHARDS" --batches 48 --warmup 48 --mode single --set sparknmt.spark.master='"local[1]"' 2>/dev/null | grep '^{' | tag -
   for st in every-round at-checkpoints; do
     job org.sparknmt.jobs.bench.TrainBenchJob --shards "$SHARDS" --batches 48 --warmup 48 --mode spark --set sparknmt.spark.master='"local[2]"' --set sparknmt.train.workers=2 --set sparknmt.train.optimizer-state-averaging=$st 2>/dev/null | grep '^{' | tag $st
-    "$CLUSTER" submit --driver-memory 3g \
-      --conf "spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G" \
-      --class org.sparknmt.jobs.bench.TrainBenchJob --conf "$ROOT/conf/bible.conf" \
-      --conf "$ROOT/conf/bible-cluster.conf" --shards /bench/shards --batches 48 --warmup 48 --mode spark \
-      --set sparknmt.train.optimizer-state-averaging=$st 2>/dev/null | grep '^{' | tag $st
+    cluster_train_bench --batches 48 --warmup 48 --set sparknmt.train.optimizer-state-averaging=$st | tag $st
   done
 done
 echo "# load at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -6,6 +6,11 @@
 #   job MAIN ARGS...      a sparknmt job in local mode, as deploy/run-pipeline.sh runs it, with
 #                         conf/bible.conf (off-heap limits JOB_MAX_BYTES, JOB_MAX_PHYSICAL_BYTES)
 #   ensure_bench_shards DIR   the bundled corpus prepared under DIR/data when it is not there yet
+#   bench_cluster_up DIR  the local standalone cluster (2 workers x 1 core) under DIR/cluster, started
+#                         if not running and stopped when the script exits, DIR/data/shards on its
+#                         HDFS as /bench/shards
+#   cluster_train_bench ARGS...  TrainBenchJob --mode spark submitted to that cluster on /bench/shards
+#                         with conf/bible.conf + conf/bible-cluster.conf; its JSON line
 # and exports OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE (stated next to every number) and
 # SPARK_LOCAL_IP=127.0.0.1.
 APP_JAR=$ROOT/spark-jobs/target/sparknmt-app.jar
@@ -42,4 +47,20 @@ ensure_bench_shards() { # DIR
     job org.sparknmt.jobs.prep.PrepareJob --source "$DATA/train.en.gz" --target "$DATA/train.es.gz" \
       --dev-source "$DATA/dev.en.gz" --dev-target "$DATA/dev.es.gz" --out "$1/data" >&2
   fi
+}
+
+bench_cluster_up() { # DIR
+  export SPARKNMT_CLUSTER_DIR=$1/cluster
+  "$CLUSTER" status >/dev/null 2>&1 || "$CLUSTER" start --workers 2 --worker-cores 1 --worker-memory 3g >&2
+  trap '"$CLUSTER" stop >&2 || true' EXIT
+  "$CLUSTER" hdfs -mkdir -p /bench >&2
+  "$CLUSTER" hdfs -put -f "$1/data/shards" /bench/ >&2
+}
+
+cluster_train_bench() { # TrainBenchJob ARGS...
+  "$CLUSTER" submit --driver-memory 3g \
+    --conf "spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G" \
+    --class org.sparknmt.jobs.bench.TrainBenchJob --conf "$ROOT/conf/bible.conf" \
+    --conf "$ROOT/conf/bible-cluster.conf" --shards /bench/shards --mode spark "$@" \
+    2>/dev/null | grep '^{'
 }

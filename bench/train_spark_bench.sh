@@ -42,20 +42,8 @@ ensure_bench_shards "$WORK"
 SHARDS=file://$WORK/data/shards
 bench() { job org.sparknmt.jobs.bench.TrainBenchJob --shards "$SHARDS" --batches "$BATCHES" --warmup "$WARMUP" "${SETS[@]}" "$@" 2>/dev/null | grep '^{'; }
 
-if [ "$CLUSTER_TOO" = yes ]; then
-  export SPARKNMT_CLUSTER_DIR=$WORK/cluster
-  "$CLUSTER" status >/dev/null 2>&1 || "$CLUSTER" start --workers 2 --worker-cores 1 --worker-memory 3g >&2
-  trap '"$CLUSTER" stop >&2 || true' EXIT
-  "$CLUSTER" hdfs -mkdir -p /bench >&2
-  "$CLUSTER" hdfs -put -f "$WORK/data/shards" /bench/ >&2
-fi
-cluster_bench() {
-  "$CLUSTER" submit --driver-memory 3g \
-    --conf "spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties -Dorg.bytedeco.javacpp.maxbytes=4G -Dorg.bytedeco.javacpp.maxphysicalbytes=8G" \
-    --class org.sparknmt.jobs.bench.TrainBenchJob --conf "$ROOT/conf/bible.conf" \
-    --conf "$ROOT/conf/bible-cluster.conf" --shards /bench/shards --batches "$BATCHES" --warmup "$WARMUP" "${SETS[@]}" --mode spark \
-    2>/dev/null | grep '^{'
-}
+if [ "$CLUSTER_TOO" = yes ]; then bench_cluster_up "$WORK"; fi
+cluster_bench() { cluster_train_bench --batches "$BATCHES" --warmup "$WARMUP" "${SETS[@]}"; }
 
 {
   echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p') $(nproc --all) cores; $(java -version 2>&1 | head -1); load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
