@@ -288,7 +288,8 @@ public final class ParameterAveragingTrainer {
         if (last) {
           state = state.finish();
         }
-        // early stopping also writes one; its optimizer state is from the last averaging of it
+        // early stopping writes one too, with the optimizer state of the last round that averaged
+        // it
         if (last || checkpointNext) {
           Checkpoint c = checkpoints.save(model, state);
           LOG.info("checkpoint {} written ({})", c.name(), c.uri());

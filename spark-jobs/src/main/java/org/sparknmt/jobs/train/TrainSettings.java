@@ -41,8 +41,9 @@ public record TrainSettings(
   public static final String STATE_EVERY_ROUND = "every-round";
 
   /**
-   * Each worker keeps its own Adam moments between checkpoints; they are averaged in the first
-   * round of a training and in the round before each checkpoint.
+   * Rounds average the parameters only and each worker keeps its own Adam moments: workers start
+   * from the driver's moments in the first round, the round before each checkpoint averages theirs,
+   * and the round after it restarts every worker from that average.
    */
   public static final String STATE_AT_CHECKPOINTS = "at-checkpoints";
 
