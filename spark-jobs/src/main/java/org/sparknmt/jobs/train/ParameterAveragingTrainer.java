@@ -288,8 +288,7 @@ public final class ParameterAveragingTrainer {
         if (last) {
           state = state.finish();
         }
-        // early stopping writes one too, with the optimizer state of the last round that averaged
-        // it
+        // early stopping writes one too, with the optimizer state of the last averaging round
         if (last || checkpointNext) {
           Checkpoint c = checkpoints.save(model, state);
           LOG.info("checkpoint {} written ({})", c.name(), c.uri());
