@@ -27,6 +27,7 @@ import org.sparknmt.jobs.UserError;
 import org.sparknmt.jobs.config.ConfigOptions;
 import org.sparknmt.jobs.config.Settings;
 import org.sparknmt.jobs.gpu.StageResources;
+import org.sparknmt.jobs.train.AllReduceSplit;
 import org.sparknmt.jobs.train.EpochPlan;
 import org.sparknmt.jobs.train.ParameterAveragingTrainer;
 import org.sparknmt.jobs.train.ScheduleKeepingTrainingMaster;
@@ -143,18 +144,24 @@ public final class TrainBenchJob implements Callable<Integer> {
                 1,
                 0,
                 devices.resource(),
-                ts.optimizerStateEveryRound());
+                ts.optimizerStateEveryRound(),
+                ts.allReduce());
         SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, master);
         ToLongFunction<String> work = TrainPipeline.batchWork(set);
-        ParameterAveragingTrainer.fitSplit(
-            sparkNet, warm, workers, ts.batchesPerWorkerPerRound(), work, devices, false);
+        int splitSize = ts.roundsPerSplit() * workers * ts.batchesPerWorkerPerRound();
+        fitSplits(sparkNet, warm, splitSize, workers, ts, work, devices);
+        AllReduceSplit.Timings warmTimings = copy(master.allReduceTimings());
         long startMillis = System.currentTimeMillis();
         long t0 = System.nanoTime();
-        ParameterAveragingTrainer.fitSplit(
-            sparkNet, timed, workers, ts.batchesPerWorkerPerRound(), work, devices, false);
+        fitSplits(sparkNet, timed, splitSize, workers, ts, work, devices);
         seconds = (System.nanoTime() - t0) / 1e9;
+        result.put("averaging", ts.averaging());
         result.put("averagingFrequency", ts.averagingFrequency());
-        result.putAll(breakdown(sparkNet.getSparkTrainingStats(), startMillis, workers, seconds));
+        result.put("roundsPerSplit", ts.roundsPerSplit());
+        result.putAll(
+            ts.allReduce()
+                ? breakdown(minus(master.allReduceTimings(), warmTimings), workers, seconds)
+                : breakdown(sparkNet.getSparkTrainingStats(), startMillis, workers, seconds));
       } else {
         throw new UserError("--mode must be single or spark, not '" + mode + "'");
       }
@@ -172,6 +179,65 @@ public final class TrainBenchJob implements Callable<Integer> {
       throw new UncheckedIOException(e);
     }
     return Cli.EXIT_OK;
+  }
+
+  /** {@code batches} in splits of {@code splitSize}, as TrainJob cuts an epoch. */
+  private static void fitSplits(
+      SparkComputationGraph sparkNet,
+      List<String> batches,
+      int splitSize,
+      int workers,
+      TrainSettings ts,
+      ToLongFunction<String> work,
+      StageResources devices) {
+    for (int from = 0; from < batches.size(); from += splitSize) {
+      List<String> split = batches.subList(from, Math.min(batches.size(), from + splitSize));
+      ParameterAveragingTrainer.fitSplit(
+          sparkNet, split, workers, ts.batchesPerWorkerPerRound(), work, devices, false);
+    }
+  }
+
+  private static AllReduceSplit.Timings copy(AllReduceSplit.Timings t) {
+    return minus(t, new AllReduceSplit.Timings());
+  }
+
+  private static AllReduceSplit.Timings minus(AllReduceSplit.Timings a, AllReduceSplit.Timings b) {
+    AllReduceSplit.Timings d = new AllReduceSplit.Timings();
+    if (a == null) {
+      return d;
+    }
+    d.rounds = a.rounds - b.rounds;
+    d.wallSeconds = a.wallSeconds - b.wallSeconds;
+    d.meanFitSeconds = a.meanFitSeconds - b.meanFitSeconds;
+    d.slowestFitSeconds = a.slowestFitSeconds - b.slowestFitSeconds;
+    d.initialModelSeconds = a.initialModelSeconds - b.initialModelSeconds;
+    d.transferSeconds = a.transferSeconds - b.transferSeconds;
+    d.broadcastSeconds = a.broadcastSeconds - b.broadcastSeconds;
+    d.driverUpdateSeconds = a.driverUpdateSeconds - b.driverUpdateSeconds;
+    return d;
+  }
+
+  /**
+   * The same breakdown for all-reduce splits ({@link AllReduceSplit.Timings}): the per-round keys
+   * of the driver path, with the split-level costs (broadcast, initial model, driver update) spread
+   * over the rounds; {@code transferSecondsPerRound} is the all-reduce of the worker that arrived
+   * last (≈ moving the bytes, no waiting).
+   */
+  static Map<String, Object> breakdown(AllReduceSplit.Timings t, int workers, double wallSeconds) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    int rounds = Math.max(1, t.rounds);
+    m.put("rounds", t.rounds);
+    m.put("workerFitSeconds", t.meanFitSeconds);
+    m.put("stragglerSeconds", t.slowestFitSeconds - t.meanFitSeconds);
+    m.put("averagingSeconds", wallSeconds - t.slowestFitSeconds);
+    m.put("averagingSecondsPerRound", (wallSeconds - t.slowestFitSeconds) / rounds);
+    m.put("workerInitSecondsPerRound", t.initialModelSeconds / rounds);
+    m.put("broadcastSecondsPerRound", t.broadcastSeconds / rounds);
+    m.put("initialModelSecondsPerRound", t.initialModelSeconds / rounds);
+    m.put("transferSecondsPerRound", t.transferSeconds / rounds);
+    m.put("countSecondsPerRound", 0.0);
+    m.put("driverUpdateSecondsPerRound", t.driverUpdateSeconds / rounds);
+    return m;
   }
 
   /** Where the time of the rounds that started after {@code startMillis} went (see class doc). */

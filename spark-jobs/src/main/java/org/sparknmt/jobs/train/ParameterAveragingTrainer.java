@@ -14,6 +14,7 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparknmt.jobs.UserError;
 import org.sparknmt.jobs.gpu.StageResources;
 import org.sparknmt.jobs.report.MetricsRecord;
 import org.sparknmt.jobs.report.TrainingReport;
@@ -87,6 +88,13 @@ public final class ParameterAveragingTrainer {
 
   /** The dl4j-spark training master for this run. */
   ScheduleKeepingTrainingMaster trainingMaster() {
+    if (settings.allReduce() && devices.stageLevel()) {
+      throw new UserError(
+          "sparknmt.train.averaging = \"allreduce\" runs each split as a Spark barrier stage, which"
+              + " Spark does not run under dynamic allocation, and"
+              + " sparknmt.resources.stage-level-scheduling = true needs it: set"
+              + " sparknmt.train.averaging = \"driver\" or turn stage-level scheduling off");
+    }
     // Builder(numWorkers, examplesPerDataSetObject): passing numWorkers avoids dl4j-spark M2's NPE
     // in fitPathsMultiDataSet for graphs (executeTrainingPathsHelper reads network == null).
     return new ScheduleKeepingTrainingMaster(
@@ -94,7 +102,8 @@ public final class ParameterAveragingTrainer {
         settings.updateFrequency(),
         settings.clipNorm(),
         devices.resource(),
-        settings.optimizerStateEveryRound());
+        settings.optimizerStateEveryRound(),
+        settings.allReduce());
   }
 
   /** The training-master settings of a run (shared with the benchmark). */
@@ -118,9 +127,10 @@ public final class ParameterAveragingTrainer {
 
   /**
    * Trains one split: its rounds ({@link RoundPlan}), one {@code fitPathsMultiDataSet} call each
-   * with one partition per worker, on the executors {@code devices} chooses. Returns the mean
-   * training loss of the rounds. With {@code optimizerStateAtEnd} the last round also averages the
-   * workers' optimizer state, so that the driver's graph holds it (before a checkpoint; only
+   * with one partition per worker, on the executors {@code devices} chooses; or, when the master
+   * averages by all-reduce, all of them in one barrier stage ({@link AllReduceSplit}). Returns the
+   * mean training loss of the rounds. With {@code optimizerStateAtEnd} the last round also averages
+   * the workers' optimizer state, so that the driver's graph holds it (before a checkpoint; only
    * matters when the state is not averaged every round).
    *
    * <p>dl4j-spark persists each round's worker results ({@code MEMORY_AND_DISK}: parameters and
@@ -139,6 +149,13 @@ public final class ParameterAveragingTrainer {
     JavaSparkContext sc = sparkNet.getSparkContext();
     double lossSum = 0;
     List<List<String>> rounds = RoundPlan.rounds(paths, workers, batchesPerWorkerPerRound, work);
+    if (sparkNet.getTrainingMaster() instanceof ScheduleKeepingTrainingMaster master
+        && master.allReduce()) {
+      if (optimizerStateAtEnd) {
+        master.averageOptimizerStateNextRound();
+      }
+      return AllReduceSplit.fit(sparkNet, master, rounds, workers, master.allReduceTimings());
+    }
     for (List<String> round : rounds) {
       if (optimizerStateAtEnd
           && round == rounds.get(rounds.size() - 1)

@@ -69,6 +69,7 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
   private final double clipNorm;
   private final String deviceResource;
   private final boolean optimizerStateEveryRound;
+  private final boolean allReduce;
 
   /**
    * The last round's broadcast of the parameters and Adam state, destroyed once the round is
@@ -96,12 +97,20 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
   private transient boolean sendStateDue = true;
 
   /**
+   * Whether the workers of the last round prepared ({@link #getWorkerInstance}) average moments.
+   */
+  private transient boolean roundCollectsState;
+
+  /** Where the all-reduce splits' time went, when training statistics are collected. */
+  private transient AllReduceSplit.Timings allReduceTimings;
+
+  /**
    * One minibatch per optimizer update, no global-norm clipping (DL4J's own step); devices named
    * {@code deviceResource}.
    */
   public ScheduleKeepingTrainingMaster(
       ParameterAveragingTrainingMaster.Builder builder, String deviceResource) {
-    this(builder, 1, 0, deviceResource, true);
+    this(builder, 1, 0, deviceResource, true, false);
   }
 
   /**
@@ -113,18 +122,68 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
    * @param optimizerStateEveryRound average the updater state (Adam's moments) in every round, as
    *     dl4j-spark does; false: only in the first round and when asked ({@link
    *     #averageOptimizerStateNextRound}), each worker keeping its own moments in between
+   * @param allReduce train each split as one barrier stage whose workers average among themselves
+   *     ({@link AllReduceSplit}) instead of one dl4j-spark job per round averaged on the driver
    */
   public ScheduleKeepingTrainingMaster(
       ParameterAveragingTrainingMaster.Builder builder,
       int updateFrequency,
       double clipNorm,
       String deviceResource,
-      boolean optimizerStateEveryRound) {
+      boolean optimizerStateEveryRound,
+      boolean allReduce) {
     super(builder);
     this.updateFrequency = updateFrequency;
     this.clipNorm = clipNorm;
     this.deviceResource = deviceResource;
     this.optimizerStateEveryRound = optimizerStateEveryRound;
+    this.allReduce = allReduce;
+  }
+
+  /** Whether splits are trained by {@link AllReduceSplit} (else one dl4j-spark job per round). */
+  public boolean allReduce() {
+    return allReduce;
+  }
+
+  /**
+   * Where the time of the all-reduce splits went since this master was built (null without training
+   * statistics): for the benchmark.
+   */
+  public AllReduceSplit.Timings allReduceTimings() {
+    if (collectTrainingStats && allReduceTimings == null) {
+      allReduceTimings = new AllReduceSplit.Timings();
+    }
+    return allReduceTimings;
+  }
+
+  /**
+   * An all-reduce split's task ({@link AllReduceSplit}): the worker of {@link #getWorkerInstance}
+   * (the broadcast, and whether moments are sent and averaged, decided as for a dl4j-spark round)
+   * and this master's training settings. Its moments are averaged in the split's last round when
+   * {@link #averageOptimizerStateNextRound} was called.
+   */
+  AllReduceSplit.Task allReduceTask(SparkComputationGraph graph) {
+    CountKeepingWorker worker = (CountKeepingWorker) getWorkerInstance(graph);
+    return new AllReduceSplit.Task(
+        worker,
+        BroadcastHadoopConfigHolder.get(graph.getSparkContext()),
+        updateFrequency,
+        clipNorm,
+        deviceResource,
+        prefetchNumBatches,
+        averagingFrequency / updateFrequency,
+        saveUpdater && optimizerStateEveryRound,
+        roundCollectsState);
+  }
+
+  /**
+   * Destroys the last round's broadcast once its workers are done, unless it is also the newest
+   * that carried the optimizer state (kept for workers without a graph of their own).
+   */
+  void releaseRoundBroadcast() {
+    if (roundBroadcast != null && roundBroadcast != stateBroadcast) {
+      roundBroadcast.destroy(); // on the driver and the executors, without waiting
+    }
   }
 
   /**
@@ -146,6 +205,7 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
     boolean collectState = saveUpdater && (optimizerStateEveryRound || collectStateDue);
     sendStateDue = collectState && !optimizerStateEveryRound;
     collectStateDue = false;
+    roundCollectsState = collectState;
     NetBroadcastTuple tuple =
         new NetBroadcastTuple(
             graph.getNetwork().getConfiguration(),
@@ -245,9 +305,7 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
     try {
       processResults(null, graph, data.mapPartitions(function), splitNum, numSplits);
     } finally {
-      if (roundBroadcast != stateBroadcast) {
-        roundBroadcast.destroy(); // on the driver and the executors, without waiting
-      }
+      releaseRoundBroadcast();
     }
     if (collectTrainingStats) {
       stats.logMapPartitionsEnd(data.partitions().size());

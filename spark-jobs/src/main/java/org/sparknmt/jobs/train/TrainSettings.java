@@ -17,6 +17,7 @@ public record TrainSettings(
     int workerPrefetch,
     int aggregationDepth,
     String optimizerStateAveraging,
+    String averaging,
     long seed,
     int checkpointEverySplits,
     int keepCheckpoints,
@@ -47,6 +48,18 @@ public record TrainSettings(
    */
   public static final String STATE_AT_CHECKPOINTS = "at-checkpoints";
 
+  /**
+   * Each round a dl4j-spark job: the driver broadcasts the model and averages what the workers
+   * return (treeAggregate).
+   */
+  public static final String AVERAGING_DRIVER = "driver";
+
+  /**
+   * Each split one Spark barrier stage; after each round the workers average among themselves by a
+   * ring all-reduce ({@link AllReduceSplit}).
+   */
+  public static final String AVERAGING_ALLREDUCE = "allreduce";
+
   public static TrainSettings from(Settings s) {
     String p = "sparknmt.train.";
     return new TrainSettings(
@@ -59,6 +72,7 @@ public record TrainSettings(
         s.integer(p + "worker-prefetch", 0, 1000),
         s.integer(p + "aggregation-depth", 1, 10),
         s.choice(p + "optimizer-state-averaging", STATE_EVERY_ROUND, STATE_AT_CHECKPOINTS),
+        s.choice(p + "averaging", AVERAGING_DRIVER, AVERAGING_ALLREDUCE),
         s.longValue(p + "seed", Long.MIN_VALUE, Long.MAX_VALUE),
         s.integer(p + "checkpoint-every-splits", 1, 1_000_000),
         s.integer(p + "keep-checkpoints", 1, 1000),
@@ -82,6 +96,11 @@ public record TrainSettings(
   /** True if every averaging round also averages Adam's moments. */
   public boolean optimizerStateEveryRound() {
     return STATE_EVERY_ROUND.equals(optimizerStateAveraging);
+  }
+
+  /** True if the workers average among themselves ({@link #AVERAGING_ALLREDUCE}). */
+  public boolean allReduce() {
+    return AVERAGING_ALLREDUCE.equals(averaging);
   }
 
   /** True if a higher value of the early-stopping metric is better. */

@@ -132,7 +132,7 @@ class ScheduleKeepingTrainingMasterTest {
    * Three batches of 3, 5 and 2 pairs (token-budget batches differ in pair count), packed into one
    * part file: their references.
    */
-  private static List<String> batchFiles(Path dir) throws Exception {
+  static List<String> batchFiles(Path dir) throws Exception {
     List<String> refs = new ArrayList<>();
     File part = dir.resolve("part-00000.bin").toFile();
     int line = 0;
@@ -229,7 +229,8 @@ class ScheduleKeepingTrainingMasterTest {
             2,
             0,
             "gpu",
-            true);
+            true,
+            false);
     ComputationGraph g = model(0);
     int before = g.getIterationCount();
     SparkComputationGraph net = new SparkComputationGraph(sc, g, tm);
@@ -254,7 +255,8 @@ class ScheduleKeepingTrainingMasterTest {
         1,
         0,
         "gpu",
-        optimizerStateEveryRound);
+        optimizerStateEveryRound,
+        false);
   }
 
   /**

@@ -1,0 +1,348 @@
+package org.sparknmt.jobs.train;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.rdd.RDD;
+import org.datavec.spark.util.SerializableHadoopConfig;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.AsyncMultiDataSetIterator;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+import org.sparknmt.jobs.gpu.TaskDevice;
+import org.sparknmt.model.UpdateStep;
+import scala.collection.JavaConverters;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
+
+/**
+ * Parameter averaging without the driver in the loop ({@code sparknmt.train.averaging =
+ * allreduce}): a whole split runs as one Spark barrier stage (all workers' tasks start together),
+ * and after each round the workers average their parameters among themselves with a ring all-reduce
+ * ({@link RingAllReduce}), as Horovod on Spark does, instead of returning them to the driver and
+ * waiting for the next round's job and broadcast. The rounds, the dealing of batches ({@link
+ * RoundPlan}), the model a worker starts from and keeps ({@link
+ * ScheduleKeepingTrainingMaster.CountKeepingWorker}), the Adam moments (averaged every round, or
+ * only in the last round of a split before a checkpoint) and the iteration counts are those of the
+ * driver path: only where the averaging happens differs (float sums in another order).
+ *
+ * <p>Per split the driver broadcasts the model once and receives it once (from worker 0; after the
+ * last round every worker holds the same average). A failed task fails the barrier stage, which
+ * Spark runs again from the start of the split: the driver's model changes only when the split has
+ * succeeded. Spark does not run barrier stages under dynamic allocation, so this mode excludes
+ * stage-level scheduling ({@code sparknmt.resources.stage-level-scheduling}).
+ */
+public final class AllReduceSplit {
+  private AllReduceSplit() {}
+
+  /** Where the time of the all-reduce splits went (for the benchmark). */
+  public static final class Timings {
+    public int rounds;
+    public double wallSeconds;
+    public double meanFitSeconds;
+    public double slowestFitSeconds;
+    public double initialModelSeconds;
+    public double transferSeconds;
+    public double broadcastSeconds;
+    public double driverUpdateSeconds;
+  }
+
+  /**
+   * Trains {@code rounds} (each ordered worker by worker, as {@link RoundPlan#rounds} returns it)
+   * in one barrier stage of {@code workers} tasks, and sets the driver's model to the result.
+   *
+   * @return the mean over rounds of the workers' mean training loss
+   */
+  static double fit(
+      SparkComputationGraph sparkNet,
+      ScheduleKeepingTrainingMaster master,
+      List<List<String>> rounds,
+      int workers,
+      Timings timings) {
+    long t0 = System.nanoTime();
+    Task task = master.allReduceTask(sparkNet);
+    double broadcastSeconds = (System.nanoTime() - t0) / 1e9;
+    List<WorkerOutcome> outcomes;
+    try {
+      JavaSparkContext sc = sparkNet.getSparkContext();
+      RDD<List<List<String>>> shares = sc.parallelize(shares(rounds, workers), workers).rdd();
+      ClassTag<WorkerOutcome> tag = ClassTag$.MODULE$.apply(WorkerOutcome.class);
+      outcomes =
+          shares
+              .barrier()
+              .mapPartitions(new ScalaPartitionFunction(task), false, tag)
+              .toJavaRDD()
+              .collect();
+    } finally {
+      master.releaseRoundBroadcast();
+    }
+    long t1 = System.nanoTime();
+    WorkerOutcome first = outcomes.stream().filter(o -> o.parameters != null).findFirst().get();
+    ComputationGraph net = sparkNet.getNetwork();
+    net.params().assign(Nd4j.createFromArray(first.parameters).reshape(net.params().shape()));
+    if (first.updaterState != null) {
+      INDArray state = net.getUpdater().getStateViewArray();
+      state.assign(Nd4j.createFromArray(first.updaterState).reshape(state.shape()));
+    }
+    ComputationGraphConfiguration conf = net.getConfiguration();
+    conf.setIterationCount(conf.getIterationCount() + rounds.size() * task.updatesPerRound);
+    Nd4j.getExecutioner().commit();
+    if (timings != null) {
+      timings.driverUpdateSeconds += (System.nanoTime() - t1) / 1e9;
+      timings.broadcastSeconds += broadcastSeconds;
+      timings.wallSeconds += (System.nanoTime() - t0) / 1e9;
+      add(timings, outcomes, rounds.size(), workers);
+    }
+    return Arrays.stream(first.roundLosses).average().orElse(Double.NaN);
+  }
+
+  private static void add(Timings t, List<WorkerOutcome> outcomes, int rounds, int workers) {
+    t.rounds += rounds;
+    for (int r = 0; r < rounds; r++) {
+      double slowest = 0;
+      double fastestTransfer = Double.MAX_VALUE;
+      for (WorkerOutcome o : outcomes) {
+        slowest = Math.max(slowest, o.fitSeconds[r]);
+        t.meanFitSeconds += o.fitSeconds[r] / workers;
+        fastestTransfer = Math.min(fastestTransfer, o.allReduceSeconds[r]);
+      }
+      t.slowestFitSeconds += slowest;
+      t.transferSeconds += fastestTransfer;
+    }
+    for (WorkerOutcome o : outcomes) {
+      t.initialModelSeconds += o.initialModelSeconds / workers;
+    }
+  }
+
+  /**
+   * Each worker's batches, round by round: {@code parallelize(round, p)} would give worker {@code i
+   * < p} elements {@code [i·n/p, (i+1)·n/p)} of a round of n batches (p = {@link
+   * RoundPlan#partitions}); workers from p on have none in that round.
+   */
+  static List<List<List<String>>> shares(List<List<String>> rounds, int workers) {
+    List<List<List<String>>> perWorker = new ArrayList<>();
+    for (int w = 0; w < workers; w++) {
+      perWorker.add(new ArrayList<>());
+    }
+    for (List<String> round : rounds) {
+      int n = round.size();
+      int p = RoundPlan.partitions(n, workers);
+      for (int w = 0; w < workers; w++) {
+        List<String> share =
+            w < p
+                ? new ArrayList<>(
+                    round.subList((int) ((long) w * n / p), (int) ((long) (w + 1) * n / p)))
+                : new ArrayList<>();
+        perWorker.get(w).add(share);
+      }
+    }
+    return perWorker;
+  }
+
+  /** What a worker's task returns: the model from worker 0 only, timings from all. */
+  static final class WorkerOutcome implements Serializable {
+    private static final long serialVersionUID = 1L;
+    float[] parameters;
+    float[] updaterState;
+    double[] roundLosses;
+    double initialModelSeconds;
+    double[] fitSeconds;
+    double[] allReduceSeconds;
+
+    public WorkerOutcome() {}
+  }
+
+  /**
+   * A worker's task: its graph as in the driver path, then per round its batches and the
+   * all-reduce; batches are read and prefetched across rounds, so the next round's first batches
+   * load while the parameters are averaged.
+   */
+  static final class Task implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final ScheduleKeepingTrainingMaster.CountKeepingWorker worker;
+    private final Broadcast<SerializableHadoopConfig> hadoopConfig;
+    private final int updateFrequency;
+    private final double clipNorm;
+    private final String deviceResource;
+    private final int prefetch;
+    final int updatesPerRound;
+    private final boolean stateEveryRound;
+    private final boolean stateInLastRound;
+
+    /**
+     * @param stateEveryRound average Adam's moments with the parameters in every round
+     * @param stateInLastRound average them in the split's last round (before a checkpoint)
+     */
+    Task(
+        ScheduleKeepingTrainingMaster.CountKeepingWorker worker,
+        Broadcast<SerializableHadoopConfig> hadoopConfig,
+        int updateFrequency,
+        double clipNorm,
+        String deviceResource,
+        int prefetch,
+        int updatesPerRound,
+        boolean stateEveryRound,
+        boolean stateInLastRound) {
+      this.worker = worker;
+      this.hadoopConfig = hadoopConfig;
+      this.updateFrequency = updateFrequency;
+      this.clipNorm = clipNorm;
+      this.deviceResource = deviceResource;
+      this.prefetch = prefetch;
+      this.updatesPerRound = updatesPerRound;
+      this.stateEveryRound = stateEveryRound;
+      this.stateInLastRound = stateInLastRound;
+    }
+
+    Iterator<WorkerOutcome> call(Iterator<List<List<String>>> input) throws Exception {
+      BarrierTaskContext context = BarrierTaskContext.get();
+      List<List<String>> rounds = input.hasNext() ? input.next() : List.of();
+      int rank = context.partitionId();
+      int size = context.getTaskInfos().length;
+      // before the model and the prefetch thread allocate anything
+      TaskDevice.bindAssigned(deviceResource);
+      long t0 = System.nanoTime();
+      ComputationGraph net = worker.getInitialModelGraph();
+      WorkerOutcome outcome = new WorkerOutcome();
+      outcome.initialModelSeconds = (System.nanoTime() - t0) / 1e9;
+      outcome.roundLosses = new double[rounds.size()];
+      outcome.fitSeconds = new double[rounds.size()];
+      outcome.allReduceSeconds = new double[rounds.size()];
+      int startIteration = net.getConfiguration().getIterationCount();
+      List<String> all = new ArrayList<>();
+      rounds.forEach(all::addAll);
+      BatchRefIterator reader =
+          all.isEmpty()
+              ? null
+              : new BatchRefIterator(all, hadoopConfig.getValue().getConfiguration());
+      MultiDataSetIterator batches = reader;
+      if (reader != null && prefetch > 0) {
+        batches = new AsyncMultiDataSetIterator(reader, prefetch);
+      }
+      String host = SparkEnv.get().blockManager().blockManagerId().host();
+      try (RingAllReduce ring =
+          RingAllReduce.join(rank, size, host, context::allGather, context::isInterrupted)) {
+        for (int r = 0; r < rounds.size(); r++) {
+          long fitStart = System.nanoTime();
+          double loss = fitRound(net, batches, rounds.get(r).size());
+          outcome.fitSeconds[r] = (System.nanoTime() - fitStart) / 1e9;
+          // as the driver path: every worker of a round starts the next at + updatesPerRound
+          net.getConfiguration().setIterationCount(startIteration + (r + 1) * updatesPerRound);
+          boolean last = r == rounds.size() - 1;
+          boolean withState = stateEveryRound || (stateInLastRound && last);
+          long averageStart = System.nanoTime();
+          outcome.roundLosses[r] =
+              average(net, ring, withState, rounds.get(r).isEmpty() ? 0 : 1, loss);
+          outcome.allReduceSeconds[r] = (System.nanoTime() - averageStart) / 1e9;
+        }
+      } finally {
+        Nd4j.getExecutioner().commit();
+        if (batches instanceof AsyncMultiDataSetIterator async) {
+          async.shutdown();
+        }
+        if (reader != null) {
+          reader.close();
+        }
+      }
+      if (rank == 0) {
+        outcome.parameters = net.params().toFloatVector();
+        if (stateEveryRound || stateInLastRound) {
+          outcome.updaterState = net.getUpdater().getStateViewArray().toFloatVector();
+        }
+      }
+      return Collections.singletonList(outcome).iterator();
+    }
+
+    /** Fits {@code count} batches; returns the loss of the last (NaN if none). */
+    private double fitRound(ComputationGraph net, MultiDataSetIterator batches, int count) {
+      UpdateStep step = new UpdateStep(net, updateFrequency, clipNorm);
+      double loss = Double.NaN;
+      for (int i = 0; i < count; i++) {
+        MultiDataSet batch = batches.next();
+        if (step.isPlainFit()) {
+          net.fit(batch);
+          loss = net.score();
+        } else {
+          step.fit(batch);
+          loss = step.lastScore();
+        }
+      }
+      if (!step.isPlainFit() && step.flush()) {
+        loss = step.lastScore();
+      }
+      return loss;
+    }
+
+    /**
+     * Replaces the parameters (and with {@code withState} Adam's moments) by their mean over the
+     * workers that trained in this round ({@code weight} 1; 0 for a worker that had no batch), and
+     * returns the mean of their losses.
+     */
+    private static double average(
+        ComputationGraph net, RingAllReduce ring, boolean withState, int weight, double loss)
+        throws java.io.IOException {
+      INDArray params = net.params();
+      INDArray state = withState ? net.getUpdater().getStateViewArray() : null;
+      int p = (int) params.length();
+      int s = state == null ? 0 : (int) state.length();
+      float[] sum = new float[p + s + 2];
+      if (weight > 0) {
+        System.arraycopy(params.toFloatVector(), 0, sum, 0, p);
+        if (state != null) {
+          System.arraycopy(state.toFloatVector(), 0, sum, p, s);
+        }
+        sum[p + s] = (float) loss;
+        sum[p + s + 1] = 1;
+      }
+      ring.sum(sum);
+      float workers = sum[p + s + 1];
+      for (int i = 0; i < p + s; i++) {
+        sum[i] /= workers;
+      }
+      params.assign(Nd4j.createFromArray(Arrays.copyOfRange(sum, 0, p)).reshape(params.shape()));
+      if (state != null) {
+        state.assign(
+            Nd4j.createFromArray(Arrays.copyOfRange(sum, p, p + s)).reshape(state.shape()));
+      }
+      return sum[p + s] / workers;
+    }
+  }
+
+  /** {@link Task#call} as the Scala function {@code RDDBarrier.mapPartitions} takes. */
+  private static final class ScalaPartitionFunction
+      extends AbstractFunction1<
+          scala.collection.Iterator<List<List<String>>>, scala.collection.Iterator<WorkerOutcome>>
+      implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final Task task;
+
+    ScalaPartitionFunction(Task task) {
+      this.task = task;
+    }
+
+    @Override
+    public scala.collection.Iterator<WorkerOutcome> apply(
+        scala.collection.Iterator<List<List<String>>> partition) {
+      try {
+        Iterator<WorkerOutcome> out = task.call(JavaConverters.asJavaIterator(partition));
+        return JavaConverters.asScalaIterator(out);
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException("all-reduce worker failed: " + e.getMessage(), e);
+      }
+    }
+  }
+}
