@@ -6,8 +6,11 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkEnv;
+import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
@@ -20,6 +23,8 @@ import org.nd4j.linalg.dataset.AsyncMultiDataSetIterator;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.sparknmt.jobs.gpu.TaskDevice;
 import org.sparknmt.model.UpdateStep;
 import scala.collection.JavaConverters;
@@ -39,12 +44,16 @@ import scala.runtime.AbstractFunction1;
  * driver path: only where the averaging happens differs (float sums in another order).
  *
  * <p>Per split the driver broadcasts the model once and receives it once (from worker 0; after the
- * last round every worker holds the same average). A failed task fails the barrier stage, which
- * Spark runs again from the start of the split: the driver's model changes only when the split has
- * succeeded. Spark does not run barrier stages under dynamic allocation, so this mode excludes
- * stage-level scheduling ({@code sparknmt.resources.stage-level-scheduling}).
+ * last round every worker holds the same average). A failed task fails the barrier stage (its
+ * peers' all-reduce fails with it), and Spark does not run a failed barrier result stage again: the
+ * split starts over from the driver's model, which changes only when a split has succeeded, as
+ * often as Spark would try a task ({@link #attempts}). Spark does not run barrier stages under
+ * dynamic allocation, so this mode excludes stage-level scheduling ({@code
+ * sparknmt.resources.stage-level-scheduling}).
  */
 public final class AllReduceSplit {
+  private static final Logger LOG = LoggerFactory.getLogger(AllReduceSplit.class);
+
   private AllReduceSplit() {}
 
   /** Where the time of the all-reduce splits went (for the benchmark). */
@@ -74,17 +83,34 @@ public final class AllReduceSplit {
     long t0 = System.nanoTime();
     Task task = master.allReduceTask(sparkNet);
     double broadcastSeconds = (System.nanoTime() - t0) / 1e9;
+    JavaSparkContext sc = sparkNet.getSparkContext();
     List<WorkerOutcome> outcomes;
     try {
-      JavaSparkContext sc = sparkNet.getSparkContext();
       RDD<List<List<String>>> shares = sc.parallelize(shares(rounds, workers), workers).rdd();
       ClassTag<WorkerOutcome> tag = ClassTag$.MODULE$.apply(WorkerOutcome.class);
-      outcomes =
-          shares
-              .barrier()
-              .mapPartitions(new ScalaPartitionFunction(task), false, tag)
-              .toJavaRDD()
-              .collect();
+      int attempts = attempts(sc);
+      for (int attempt = 1; ; attempt++) {
+        try {
+          outcomes =
+              shares
+                  .barrier()
+                  .mapPartitions(new ScalaPartitionFunction(task), false, tag)
+                  .toJavaRDD()
+                  .collect();
+          break;
+        } catch (Exception e) { // a SparkException, which the Scala API does not declare
+          if (!(e instanceof SparkException) || attempt >= attempts) {
+            throw AllReduceSplit.<RuntimeException>unchecked(e);
+          }
+          // Spark does not run a failed barrier result stage again; the driver's model is still
+          // the split's starting point, so the whole split can start over
+          LOG.warn(
+              "all-reduce split failed (attempt {} of {}), starting it again: {}",
+              attempt,
+              attempts,
+              e.getMessage());
+        }
+      }
     } finally {
       master.releaseRoundBroadcast();
     }
@@ -106,6 +132,27 @@ public final class AllReduceSplit {
       add(timings, outcomes, rounds.size(), workers);
     }
     return Arrays.stream(first.roundLosses).average().orElse(Double.NaN);
+  }
+
+  /** Throws {@code e} as it is (checked or not), as Scala code does. */
+  @SuppressWarnings("unchecked")
+  private static <E extends Exception> E unchecked(Exception e) throws E {
+    throw (E) e;
+  }
+
+  /**
+   * How often a split is tried: as often as Spark tries a task ({@code spark.task.maxFailures},
+   * default 4; in local mode F of {@code local[N, F]}, else 1).
+   */
+  static int attempts(JavaSparkContext sc) {
+    Matcher local = Pattern.compile("local\\[[^,\\]]+,\\s*(\\d+)\\]").matcher(sc.master());
+    if (local.matches()) {
+      return Integer.parseInt(local.group(1));
+    }
+    if (sc.master().startsWith("local")) {
+      return 1;
+    }
+    return sc.getConf().getInt("spark.task.maxFailures", 4);
   }
 
   private static void add(Timings t, List<WorkerOutcome> outcomes, int rounds, int workers) {
@@ -270,6 +317,9 @@ public final class AllReduceSplit {
       UpdateStep step = new UpdateStep(net, updateFrequency, clipNorm);
       double loss = Double.NaN;
       for (int i = 0; i < count; i++) {
+        if (!batches.hasNext()) { // AsyncMultiDataSetIterator.next() returns null without it
+          throw new IllegalStateException("the worker's batches ended early, at batch " + i);
+        }
         MultiDataSet batch = batches.next();
         if (step.isPlainFit()) {
           net.fit(batch);
