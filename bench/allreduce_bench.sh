@@ -51,5 +51,5 @@ for kind, pick in (('Spark local[2]', lambda m: m.startswith('local')), ('standa
         print(f"{kind}, averaging by {averaging}: tokens/s {speeds} (median {r['tokensPerSec']:.0f}), "
               f"efficiency vs one JVM alone {r['tokensPerSec'] / (r['workers'] * single):.2f}; median run per round ({n} rounds): "
               f"worker fit {r['workerFitSeconds'] / n:.2f} s, waiting for the slowest worker {r['stragglerSeconds'] / n:.2f} s, "
-              f"averaging overhead {r['averagingSecondsPerRound']:.3f} s" + (f" (all-reduce transfer {r['transferSecondsPerRound']:.3f} s)" if 'transferSecondsPerRound' in r else ""))
+              f"averaging overhead {r['averagingSecondsPerRound']:.3f} s" + (f" (all-reduce of the last to arrive {r['transferSecondsPerRound']:.3f} s; per split, spread over its rounds: launch {r['launchSecondsPerRound']:.3f}, ring set-up {r['joinSecondsPerRound']:.3f}, result {r['resultSecondsPerRound']:.3f}, driver update {r['driverUpdateSecondsPerRound']:.3f} s)" if 'transferSecondsPerRound' in r else ""))
 PY

@@ -41,16 +41,25 @@ public record RunConfiguration(
   /** Reads and checks every key; the Spark keys too (their session is built only later). */
   public static RunConfiguration of(Settings s) {
     Sessions.sparkConf(s, "check");
+    TrainSettings train = TrainSettings.from(s);
+    StageResources resources = StageResources.from(s);
+    if (train.allReduce() && resources.stageLevel()) {
+      throw new UserError(
+          "configuration: sparknmt.train.averaging = allreduce runs each split as a Spark barrier"
+              + " stage, which Spark does not run under the dynamic allocation that"
+              + " sparknmt.resources.stage-level-scheduling = true needs: set one of them back"
+              + " (averaging = driver, or stage-level-scheduling = false)");
+    }
     return new RunConfiguration(
         s,
         PrepConfig.from(s),
         ModelSettings.from(s),
-        TrainSettings.from(s),
+        train,
         DecodeSettings.from(s),
         Promotion.from(s),
         LockSettings.from(s),
         RetrainPolicy.from(s),
-        StageResources.from(s));
+        resources);
   }
 
   /** This configuration with the prepared data in {@code output} ({@code sparknmt.data.output}). */

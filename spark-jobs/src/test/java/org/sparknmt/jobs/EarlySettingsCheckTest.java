@@ -36,6 +36,7 @@ class EarlySettingsCheckTest {
     "train, sparknmt.storage.umask=999, sparknmt.storage.umask",
     "pipeline, sparknmt.lock.stale-after-seconds=1, sparknmt.lock.stale-after-seconds",
     "retrain, sparknmt.data.filter.max-ratio=0.5, sparknmt.data.filter.max-ratio",
+    "train, sparknmt.train.averaging=horovod, sparknmt.train.averaging",
   })
   void aBadValueFailsBeforeAnythingRuns(String job, String setting, String key) {
     Path work = tmp.resolve("work");

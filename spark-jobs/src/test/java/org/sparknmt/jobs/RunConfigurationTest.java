@@ -64,4 +64,25 @@ class RunConfigurationTest {
     UserError e = assertThrows(UserError.class, () -> with("sparknmt.train.aggregation-depth=0"));
     assertTrue(e.getMessage().contains("sparknmt.train.aggregation-depth"), e.getMessage());
   }
+
+  @Test
+  void allReduceAveragingIsOffByDefaultAndRefusedWithStageLevelScheduling() {
+    assertTrue(!with().train().allReduce(), "reference.conf's default: the driver averages");
+    assertTrue(with("sparknmt.train.averaging=allreduce").train().allReduce());
+    UserError e =
+        assertThrows(
+            UserError.class,
+            () ->
+                with(
+                    "sparknmt.train.averaging=allreduce",
+                    "sparknmt.resources.stage-level-scheduling=true",
+                    "sparknmt.spark.master=\"spark://master:7077\"",
+                    "sparknmt.spark.conf.\"spark.dynamicAllocation.enabled\"=true",
+                    "sparknmt.spark.conf.\"spark.dynamicAllocation.shuffleTracking.enabled\"=true",
+                    "sparknmt.spark.conf.\"spark.executor.cores\"=1"));
+    assertTrue(
+        e.getMessage().contains("sparknmt.train.averaging = allreduce")
+            && e.getMessage().contains("stage-level-scheduling"),
+        e.getMessage());
+  }
 }

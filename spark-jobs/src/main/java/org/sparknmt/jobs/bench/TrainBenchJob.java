@@ -214,6 +214,9 @@ public final class TrainBenchJob implements Callable<Integer> {
     d.transferSeconds = a.transferSeconds - b.transferSeconds;
     d.broadcastSeconds = a.broadcastSeconds - b.broadcastSeconds;
     d.driverUpdateSeconds = a.driverUpdateSeconds - b.driverUpdateSeconds;
+    d.launchSeconds = a.launchSeconds - b.launchSeconds;
+    d.joinSeconds = a.joinSeconds - b.joinSeconds;
+    d.resultSeconds = a.resultSeconds - b.resultSeconds;
     return d;
   }
 
@@ -237,6 +240,9 @@ public final class TrainBenchJob implements Callable<Integer> {
     m.put("transferSecondsPerRound", t.transferSeconds / rounds);
     m.put("countSecondsPerRound", 0.0);
     m.put("driverUpdateSecondsPerRound", t.driverUpdateSeconds / rounds);
+    m.put("launchSecondsPerRound", t.launchSeconds / rounds);
+    m.put("joinSecondsPerRound", t.joinSeconds / rounds);
+    m.put("resultSecondsPerRound", t.resultSeconds / rounds);
     return m;
   }
 

@@ -66,6 +66,15 @@ public final class AllReduceSplit {
     public double transferSeconds;
     public double broadcastSeconds;
     public double driverUpdateSeconds;
+
+    /** From submitting the split's job to its first task starting. */
+    public double launchSeconds;
+
+    /** From the first task starting to the last one having joined the ring. */
+    public double joinSeconds;
+
+    /** From the last task ending to the driver holding the results. */
+    public double resultSeconds;
   }
 
   /**
@@ -85,16 +94,18 @@ public final class AllReduceSplit {
     double broadcastSeconds = (System.nanoTime() - t0) / 1e9;
     JavaSparkContext sc = sparkNet.getSparkContext();
     List<WorkerOutcome> outcomes;
+    long submitMillis = System.currentTimeMillis();
     try {
       RDD<List<List<String>>> shares = sc.parallelize(shares(rounds, workers), workers).rdd();
       ClassTag<WorkerOutcome> tag = ClassTag$.MODULE$.apply(WorkerOutcome.class);
       int attempts = attempts(sc);
       for (int attempt = 1; ; attempt++) {
-        try {
+        try (RingRendezvous rendezvous =
+            RingRendezvous.open(sc.getConf().get("spark.driver.host"), workers)) {
           outcomes =
               shares
                   .barrier()
-                  .mapPartitions(new ScalaPartitionFunction(task), false, tag)
+                  .mapPartitions(new ScalaPartitionFunction(task, rendezvous.address()), false, tag)
                   .toJavaRDD()
                   .collect();
           break;
@@ -114,6 +125,7 @@ public final class AllReduceSplit {
     } finally {
       master.releaseRoundBroadcast();
     }
+    long collectedMillis = System.currentTimeMillis();
     long t1 = System.nanoTime();
     WorkerOutcome first = outcomes.stream().filter(o -> o.parameters != null).findFirst().get();
     ComputationGraph net = sparkNet.getNetwork();
@@ -130,6 +142,13 @@ public final class AllReduceSplit {
       timings.broadcastSeconds += broadcastSeconds;
       timings.wallSeconds += (System.nanoTime() - t0) / 1e9;
       add(timings, outcomes, rounds.size(), workers);
+      long firstStart = outcomes.stream().mapToLong(o -> o.taskStartMillis).min().getAsLong();
+      timings.launchSeconds += (firstStart - submitMillis) / 1e3;
+      timings.joinSeconds +=
+          (outcomes.stream().mapToLong(o -> o.joinedMillis).max().getAsLong() - firstStart) / 1e3;
+      timings.resultSeconds +=
+          (collectedMillis - outcomes.stream().mapToLong(o -> o.taskEndMillis).max().getAsLong())
+              / 1e3;
     }
     return Arrays.stream(first.roundLosses).average().orElse(Double.NaN);
   }
@@ -207,6 +226,9 @@ public final class AllReduceSplit {
     double initialModelSeconds;
     double[] fitSeconds;
     double[] allReduceSeconds;
+    long taskStartMillis;
+    long joinedMillis;
+    long taskEndMillis;
 
     public WorkerOutcome() {}
   }
@@ -253,7 +275,12 @@ public final class AllReduceSplit {
       this.stateInLastRound = stateInLastRound;
     }
 
-    Iterator<WorkerOutcome> call(Iterator<List<List<String>>> input) throws Exception {
+    /**
+     * @param rendezvous where the workers learn each other's addresses ({@link RingRendezvous})
+     */
+    Iterator<WorkerOutcome> call(Iterator<List<List<String>>> input, String rendezvous)
+        throws Exception {
+      long taskStartMillis = System.currentTimeMillis();
       BarrierTaskContext context = BarrierTaskContext.get();
       List<List<String>> rounds = input.hasNext() ? input.next() : List.of();
       int rank = context.partitionId();
@@ -263,6 +290,7 @@ public final class AllReduceSplit {
       long t0 = System.nanoTime();
       ComputationGraph net = worker.getInitialModelGraph();
       WorkerOutcome outcome = new WorkerOutcome();
+      outcome.taskStartMillis = taskStartMillis;
       outcome.initialModelSeconds = (System.nanoTime() - t0) / 1e9;
       outcome.roundLosses = new double[rounds.size()];
       outcome.fitSeconds = new double[rounds.size()];
@@ -280,7 +308,13 @@ public final class AllReduceSplit {
       }
       String host = SparkEnv.get().blockManager().blockManagerId().host();
       try (RingAllReduce ring =
-          RingAllReduce.join(rank, size, host, context::allGather, context::isInterrupted)) {
+          RingAllReduce.join(
+              rank,
+              size,
+              host,
+              own -> gather(rendezvous, rank, size, own, context),
+              context::isInterrupted)) {
+        outcome.joinedMillis = System.currentTimeMillis();
         for (int r = 0; r < rounds.size(); r++) {
           long fitStart = System.nanoTime();
           double loss = fitRound(net, batches, rounds.get(r).size());
@@ -309,7 +343,17 @@ public final class AllReduceSplit {
           outcome.updaterState = net.getUpdater().getStateViewArray().toFloatVector();
         }
       }
+      outcome.taskEndMillis = System.currentTimeMillis();
       return Collections.singletonList(outcome).iterator();
+    }
+
+    private static String[] gather(
+        String rendezvous, int rank, int size, String own, BarrierTaskContext context) {
+      try {
+        return RingRendezvous.gather(rendezvous, rank, size, own, context::isInterrupted);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
     }
 
     /** Fits {@code count} batches; returns the loss of the last (NaN if none). */
@@ -377,16 +421,19 @@ public final class AllReduceSplit {
       implements Serializable {
     private static final long serialVersionUID = 1L;
     private final Task task;
+    private final String rendezvous;
 
-    ScalaPartitionFunction(Task task) {
+    ScalaPartitionFunction(Task task, String rendezvous) {
       this.task = task;
+      this.rendezvous = rendezvous;
     }
 
     @Override
     public scala.collection.Iterator<WorkerOutcome> apply(
         scala.collection.Iterator<List<List<String>>> partition) {
       try {
-        Iterator<WorkerOutcome> out = task.call(JavaConverters.asJavaIterator(partition));
+        Iterator<WorkerOutcome> out =
+            task.call(JavaConverters.asJavaIterator(partition), rendezvous);
         return JavaConverters.asScalaIterator(out);
       } catch (RuntimeException e) {
         throw e;

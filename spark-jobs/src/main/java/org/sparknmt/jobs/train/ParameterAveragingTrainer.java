@@ -14,7 +14,6 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.sparknmt.jobs.UserError;
 import org.sparknmt.jobs.gpu.StageResources;
 import org.sparknmt.jobs.report.MetricsRecord;
 import org.sparknmt.jobs.report.TrainingReport;
@@ -88,13 +87,6 @@ public final class ParameterAveragingTrainer {
 
   /** The dl4j-spark training master for this run. */
   ScheduleKeepingTrainingMaster trainingMaster() {
-    if (settings.allReduce() && devices.stageLevel()) {
-      throw new UserError(
-          "sparknmt.train.averaging = \"allreduce\" runs each split as a Spark barrier stage, which"
-              + " Spark does not run under dynamic allocation, and"
-              + " sparknmt.resources.stage-level-scheduling = true needs it: set"
-              + " sparknmt.train.averaging = \"driver\" or turn stage-level scheduling off");
-    }
     // Builder(numWorkers, examplesPerDataSetObject): passing numWorkers avoids dl4j-spark M2's NPE
     // in fitPathsMultiDataSet for graphs (executeTrainingPathsHelper reads network == null).
     return new ScheduleKeepingTrainingMaster(

@@ -109,6 +109,68 @@ class RingAllReduceTest {
   }
 
   @Test
+  void membersFindEachOtherThroughTheDriversRendezvous() throws Exception {
+    int size = 3;
+    ExecutorService pool = Executors.newFixedThreadPool(size);
+    try (RingRendezvous rendezvous = RingRendezvous.open("127.0.0.1", size)) {
+      List<Future<float[]>> results = new ArrayList<>();
+      for (int rank = 0; rank < size; rank++) {
+        int r = rank;
+        results.add(
+            pool.submit(
+                () -> {
+                  float[] v = vector(r, 1001);
+                  Function<String, String[]> gather =
+                      own -> {
+                        try {
+                          return RingRendezvous.gather(
+                              rendezvous.address(), r, size, own, () -> false);
+                        } catch (IOException e) {
+                          throw new java.io.UncheckedIOException(e);
+                        }
+                      };
+                  try (RingAllReduce ring =
+                      RingAllReduce.join(r, size, "127.0.0.1", gather, () -> false)) {
+                    ring.sum(v);
+                  }
+                  return v;
+                }));
+      }
+      float[] expected = new float[1001];
+      for (int rank = 0; rank < size; rank++) {
+        float[] v = vector(rank, 1001);
+        for (int i = 0; i < v.length; i++) {
+          expected[i] += v[i];
+        }
+      }
+      for (Future<float[]> f : results) {
+        assertArrayEquals(expected, f.get(60, TimeUnit.SECONDS));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aMemberWaitingAtTheRendezvousStopsWhenCancelled() throws Exception {
+    // a ring of 2 whose second member never comes
+    try (RingRendezvous rendezvous = RingRendezvous.open("127.0.0.1", 2)) {
+      long start = System.nanoTime();
+      IOException e =
+          assertThrows(
+              IOException.class,
+              () ->
+                  RingRendezvous.gather(
+                      rendezvous.address(),
+                      0,
+                      2,
+                      "127.0.0.1:1",
+                      () -> System.nanoTime() - start > 2_000_000_000L));
+      assertTrue(e.getMessage().contains("cancelled"), e.getMessage());
+    }
+  }
+
+  @Test
   void aFailedMemberMakesItsNeighboursFailInsteadOfWaiting() throws Exception {
     int size = 3;
     Gather gather = new Gather(size);
