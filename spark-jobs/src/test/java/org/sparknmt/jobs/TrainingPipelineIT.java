@@ -443,6 +443,80 @@ class TrainingPipelineIT {
     String run = "/it/runs/executor-lost";
     CompletableFuture<SparkJob.ClientRun> training =
         trainUntilACheckpoint(run, 3, "--set", "sparknmt.train.averaging-frequency=10");
+    Path driverLog = killAnExecutorWhenATaskStarts();
+
+    SparkJob.ClientRun finished = training.get();
+    String out = finished.output();
+    assertEquals(0, finished.exitCode(), () -> "see " + finished.log() + "\n" + tail(out));
+    String log = Files.readString(driverLog);
+    assertTrue(log.contains("Lost executor"), () -> "the loss is not in " + driverLog);
+    // a task that ran on it failed and ran again (a retry, not a silent loss); whether one was
+    // running at the kill depends on timing (rounds of 10 batches make it likely)
+    if (log.contains("ExecutorLostFailure")) {
+      assertTrue(
+          java.util.regex.Pattern.compile("Starting task \\d+\\.1 ").matcher(log).find(),
+          () -> "a task was lost and not retried: " + driverLog);
+    }
+    ModelStore store = ModelStore.at(URI.create(cluster.hdfsUri() + "/it/models"), hdfs.getConf());
+    assertEquals(List.of("v0001"), store.versions("executor-lost"));
+    store.open("executor-lost", "v0001"); // verifies every checksum
+  }
+
+  /**
+   * With the workers averaging among themselves ({@code sparknmt.train.averaging = allreduce}), an
+   * executor killed mid-split fails the split's barrier stage (its peer's all-reduce fails with
+   * it); the split starts over from the driver's model on the replacement executor, and the run
+   * finishes with every batch position of every epoch trained exactly once in the batch log.
+   */
+  @Test
+  void withAllReduceAnExecutorKilledMidSplitStartsTheSplitOverAndTheRunFinishes() throws Exception {
+    String run = "/it/runs/allreduce-executor-lost";
+    CompletableFuture<SparkJob.ClientRun> training =
+        trainUntilACheckpoint(
+            run,
+            3,
+            "--set",
+            "sparknmt.train.averaging=allreduce",
+            "--set",
+            "sparknmt.train.averaging-frequency=10");
+    Path driverLog = killAnExecutorWhenATaskStarts();
+
+    SparkJob.ClientRun finished = training.get();
+    assertEquals(
+        0, finished.exitCode(), () -> "see " + finished.log() + "\n" + tail(finished.output()));
+    String log = Files.readString(driverLog);
+    assertTrue(log.contains("Lost executor"), () -> "the loss is not in " + driverLog);
+    if (log.contains("ExecutorLostFailure")) {
+      assertTrue(
+          log.contains("all-reduce split failed (attempt 1 of 4), starting it again"),
+          () -> "a split was lost and not started over: " + driverLog);
+    }
+    java.util.Map<Integer, List<Integer>> positions = new java.util.TreeMap<>();
+    for (JsonNode m : metrics(run)) {
+      if (m.has("loss") && m.has("batchFrom")) {
+        int epoch = m.get("epoch").asInt();
+        int from = m.get("batchFrom").asInt();
+        for (int b = from; b < from + m.get("batches").asInt(); b++) {
+          positions.computeIfAbsent(epoch, e -> new ArrayList<>()).add(b);
+        }
+      }
+    }
+    assertEquals(3, positions.size(), positions.toString());
+    for (List<Integer> trained : positions.values()) {
+      assertEquals(
+          java.util.stream.IntStream.range(0, trained.size()).boxed().toList(),
+          trained.stream().sorted().toList(),
+          "each batch position once");
+    }
+    ModelStore store = ModelStore.at(URI.create(cluster.hdfsUri() + "/it/models"), hdfs.getConf());
+    store.open("allreduce-executor-lost", "v0001"); // verifies every checksum
+  }
+
+  /**
+   * Waits until the driver hands out a task after this call, then kills one executor JVM with
+   * SIGKILL; returns the driver's log.
+   */
+  private static Path killAnExecutorWhenATaskStarts() throws Exception {
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
     // wait until the driver has handed out a task of a new averaging round: then kill
     Path driverLog;
@@ -469,22 +543,7 @@ class TrainingPipelineIT {
             .toList();
     assertEquals(WORKERS, executors.size(), "one executor per worker");
     executors.get(0).destroyForcibly();
-
-    SparkJob.ClientRun finished = training.get();
-    String out = finished.output();
-    assertEquals(0, finished.exitCode(), () -> "see " + finished.log() + "\n" + tail(out));
-    String log = Files.readString(driverLog);
-    assertTrue(log.contains("Lost executor"), () -> "the loss is not in " + driverLog);
-    // a task that ran on it failed and ran again (a retry, not a silent loss); whether one was
-    // running at the kill depends on timing (rounds of 10 batches make it likely)
-    if (log.contains("ExecutorLostFailure")) {
-      assertTrue(
-          java.util.regex.Pattern.compile("Starting task \\d+\\.1 ").matcher(log).find(),
-          () -> "a task was lost and not retried: " + driverLog);
-    }
-    ModelStore store = ModelStore.at(URI.create(cluster.hdfsUri() + "/it/models"), hdfs.getConf());
-    assertEquals(List.of("v0001"), store.versions("executor-lost"));
-    store.open("executor-lost", "v0001"); // verifies every checksum
+    return driverLog;
   }
 
   /** Starts a TrainJob in the background. */

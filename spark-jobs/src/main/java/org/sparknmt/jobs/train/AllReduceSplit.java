@@ -1,5 +1,6 @@
 package org.sparknmt.jobs.train;
 
+import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -351,7 +352,7 @@ public final class AllReduceSplit {
         String rendezvous, int rank, int size, String own, BarrierTaskContext context) {
       try {
         return RingRendezvous.gather(rendezvous, rank, size, own, context::isInterrupted);
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
     }
@@ -386,31 +387,22 @@ public final class AllReduceSplit {
      */
     private static double average(
         ComputationGraph net, RingAllReduce ring, boolean withState, int weight, double loss)
-        throws java.io.IOException {
-      INDArray params = net.params();
-      INDArray state = withState ? net.getUpdater().getStateViewArray() : null;
-      int p = (int) params.length();
-      int s = state == null ? 0 : (int) state.length();
-      float[] sum = new float[p + s + 2];
-      if (weight > 0) {
-        System.arraycopy(params.toFloatVector(), 0, sum, 0, p);
-        if (state != null) {
-          System.arraycopy(state.toFloatVector(), 0, sum, p, s);
-        }
-        sum[p + s] = (float) loss;
-        sum[p + s + 1] = 1;
+        throws IOException {
+      float[] trained = {weight, weight > 0 ? (float) loss : 0}; // workers that trained, Σ loss
+      ring.sum(trained);
+      averageInPlace(net.params(), ring, weight, trained[0]);
+      if (withState) {
+        averageInPlace(net.getUpdater().getStateViewArray(), ring, weight, trained[0]);
       }
-      ring.sum(sum);
-      float workers = sum[p + s + 1];
-      for (int i = 0; i < p + s; i++) {
-        sum[i] /= workers;
-      }
-      params.assign(Nd4j.createFromArray(Arrays.copyOfRange(sum, 0, p)).reshape(params.shape()));
-      if (state != null) {
-        state.assign(
-            Nd4j.createFromArray(Arrays.copyOfRange(sum, p, p + s)).reshape(state.shape()));
-      }
-      return sum[p + s] / workers;
+      return trained[1] / trained[0];
+    }
+
+    /** Replaces {@code array} by the sum of the trained workers' arrays over their number. */
+    private static void averageInPlace(
+        INDArray array, RingAllReduce ring, int weight, float workers) throws IOException {
+      float[] values = weight > 0 ? array.toFloatVector() : new float[(int) array.length()];
+      ring.sum(values);
+      array.assign(Nd4j.createFromArray(values).reshape(array.shape()).divi(workers));
     }
   }
 
