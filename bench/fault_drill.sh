@@ -3,7 +3,9 @@
 # HDFS, with faults injected while it trains, and its outcome recorded. The main command's
 # pipeline (PipelineJob, conf/bible.conf, the whole bundled corpus, EPOCHS epochs) is submitted
 # with spark-submit as deploy/run-pipeline.sh --cluster does; a watcher injects, in order:
-#   1. kill -9 of one executor JVM once training has started        (the round's task is retried)
+#   1. kill -9 of one executor JVM once training has started        (the split starts over: conf/bible.conf
+#                                                                    averages by all-reduce; with the driver
+#                                                                    averaging, the round's task is retried)
 #   2. the DataNode stopped for 30 s after the first checkpoint       (rides it out, or exit 2)
 #   3. kill -9 of the driver after the next checkpoint                (the attempt dies)
 # and the same command is run again after each failed attempt (up to 5 attempts), as an operator or

@@ -15,6 +15,8 @@
 # the fixed order, so the timed batches do not depend on it): after the 4 of earlier versions the
 # JIT was still compiling the training step, and every mode measured 15-25 % below its steady state
 # (docs/BENCHMARKS.md).
+# The averaging is conf/bible.conf's (all-reduce between the workers since session 12; through the
+# driver before): --set sparknmt.train.averaging=driver for the other.
 # Usage: bench/train_spark_bench.sh [--cluster] [--batches 48] [--warmup 48] [--rounds 2] [--set KEY=VALUE]...
 #   --set applies to every run, e.g. --set sparknmt.train.averaging-frequency=8
 # Shards: made once under runs/bench (PrepareJob, conf/bible.conf) when missing.
