@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -58,8 +59,25 @@ class RingAllReduceTest {
     return v;
   }
 
-  private static List<float[]> sumAcross(int size, int length) throws Exception {
-    Gather gather = new Gather(size);
+  /** The element-wise sum of every member's {@link #vector}. */
+  private static float[] sumOfVectors(int size, int length) {
+    float[] sum = new float[length];
+    for (int rank = 0; rank < size; rank++) {
+      float[] v = vector(rank, length);
+      for (int i = 0; i < length; i++) {
+        sum[i] += v[i];
+      }
+    }
+    return sum;
+  }
+
+  /**
+   * Every member's vector after {@code rounds} sums on the same ring; member r learns the others'
+   * addresses through {@code gatherFor.apply(r)}.
+   */
+  private static List<float[]> sumAcross(
+      int size, int length, int rounds, IntFunction<Function<String, String[]>> gatherFor)
+      throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(size);
     try {
       List<Future<float[]>> results = new ArrayList<>();
@@ -70,9 +88,10 @@ class RingAllReduceTest {
                 () -> {
                   float[] v = vector(r, length);
                   try (RingAllReduce ring =
-                      RingAllReduce.join(r, size, "127.0.0.1", gather.member(r), () -> false)) {
-                    ring.sum(v);
-                    ring.sum(v); // a second round on the same connections
+                      RingAllReduce.join(r, size, "127.0.0.1", gatherFor.apply(r), () -> false)) {
+                    for (int round = 0; round < rounds; round++) {
+                      ring.sum(v);
+                    }
                   }
                   return v;
                 }));
@@ -91,17 +110,11 @@ class RingAllReduceTest {
   void everyMemberEndsWithTheSum() throws Exception {
     for (int size : new int[] {1, 2, 3, 4}) {
       for (int length : new int[] {1, 2, 7, 70_001}) {
-        float[] expected = new float[length];
-        for (int rank = 0; rank < size; rank++) {
-          float[] v = vector(rank, length);
-          for (int i = 0; i < length; i++) {
-            expected[i] += v[i];
-          }
-        }
+        float[] expected = sumOfVectors(size, length);
         for (int i = 0; i < length; i++) {
-          expected[i] *= size; // summed twice: the second round sums size copies of the first sum
+          expected[i] *= size; // two rounds: the second sums size copies of the first sum
         }
-        for (float[] got : sumAcross(size, length)) {
+        for (float[] got : sumAcross(size, length, 2, new Gather(size)::member)) {
           assertArrayEquals(expected, got, "ring of " + size + ", length " + length);
         }
       }
@@ -111,43 +124,19 @@ class RingAllReduceTest {
   @Test
   void membersFindEachOtherThroughTheDriversRendezvous() throws Exception {
     int size = 3;
-    ExecutorService pool = Executors.newFixedThreadPool(size);
     try (RingRendezvous rendezvous = RingRendezvous.open("127.0.0.1", size)) {
-      List<Future<float[]>> results = new ArrayList<>();
-      for (int rank = 0; rank < size; rank++) {
-        int r = rank;
-        results.add(
-            pool.submit(
-                () -> {
-                  float[] v = vector(r, 1001);
-                  Function<String, String[]> gather =
-                      own -> {
-                        try {
-                          return RingRendezvous.gather(
-                              rendezvous.address(), r, size, own, () -> false);
-                        } catch (IOException e) {
-                          throw new java.io.UncheckedIOException(e);
-                        }
-                      };
-                  try (RingAllReduce ring =
-                      RingAllReduce.join(r, size, "127.0.0.1", gather, () -> false)) {
-                    ring.sum(v);
-                  }
-                  return v;
-                }));
+      IntFunction<Function<String, String[]>> viaRendezvous =
+          rank ->
+              own -> {
+                try {
+                  return RingRendezvous.gather(rendezvous.address(), rank, size, own, () -> false);
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              };
+      for (float[] got : sumAcross(size, 1001, 1, viaRendezvous)) {
+        assertArrayEquals(sumOfVectors(size, 1001), got);
       }
-      float[] expected = new float[1001];
-      for (int rank = 0; rank < size; rank++) {
-        float[] v = vector(rank, 1001);
-        for (int i = 0; i < v.length; i++) {
-          expected[i] += v[i];
-        }
-      }
-      for (Future<float[]> f : results) {
-        assertArrayEquals(expected, f.get(60, TimeUnit.SECONDS));
-      }
-    } finally {
-      pool.shutdownNow();
     }
   }
 
