@@ -344,7 +344,8 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
    * same configuration from {@link IdleGraphs} if this JVM has one, overwrites its parameters and
    * updater state with the broadcast ones (in a parameters-only round only the parameters: it
    * continues with its own Adam moments), and gives it back when the task has completed (after its
-   * result, which refers to the graph's parameters, has been aggregated).
+   * result, which refers to the graph's parameters, has been aggregated); a failed task's graph is
+   * closed instead.
    */
   static final class CountKeepingWorker extends ParameterAveragingTrainingWorker {
     private static final long serialVersionUID = 1L;
@@ -406,8 +407,17 @@ public final class ScheduleKeepingTrainingMaster extends ParameterAveragingTrain
       TaskContext task = TaskContext.get();
       if (task != null) {
         ComputationGraph kept = net;
+        // a failed task's graph may hold a partly trained round (its own Adam moments included):
+        // freed, not kept; the next round on this executor builds one from the newest broadcast
         task.addTaskCompletionListener(
-            (TaskCompletionListener) context -> IdleGraphs.giveBack(graphKey, kept));
+            (TaskCompletionListener)
+                context -> {
+                  if (context.isFailed()) {
+                    kept.close();
+                  } else {
+                    IdleGraphs.giveBack(graphKey, kept);
+                  }
+                });
       }
       return net;
     }

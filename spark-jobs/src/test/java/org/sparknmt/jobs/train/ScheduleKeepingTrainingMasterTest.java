@@ -385,6 +385,32 @@ class ScheduleKeepingTrainingMasterTest {
     assertTrue(!g.params().wasClosed(), "the driver's graph is its own");
   }
 
+  /**
+   * A task that fails after taking its graph (a killed peer, a bad batch) does not give the graph
+   * back: it may hold a partly trained round; a task that succeeds does.
+   */
+  @Test
+  void aFailedTasksGraphIsClosedNotKept() {
+    ScheduleKeepingTrainingMaster.IdleGraphs.closeIdleLongerThan(-1, System.nanoTime());
+    ScheduleKeepingTrainingMaster tm = roundMaster();
+    ParameterAveragingTrainingWorker worker =
+        tm.getWorkerInstance(new SparkComputationGraph(sc, model(0), tm));
+    Exception failed =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            Exception.class,
+            () ->
+                sc.parallelize(List.of(1), 1)
+                    .foreach(
+                        x -> {
+                          worker.getInitialModelGraph();
+                          throw new IllegalStateException("the task fails after taking its graph");
+                        }));
+    assertTrue(failed.getMessage().contains("the task fails"), failed.getMessage());
+    assertEquals(0, ScheduleKeepingTrainingMaster.IdleGraphs.size(), "not kept");
+    sc.parallelize(List.of(1), 1).foreach(x -> worker.getInitialModelGraph());
+    assertEquals(1, ScheduleKeepingTrainingMaster.IdleGraphs.size(), "kept");
+  }
+
   private static String idleKey(ComputationGraph g) {
     return ScheduleKeepingTrainingMaster.IdleGraphs.key(g.getConfiguration());
   }
