@@ -156,6 +156,7 @@ public final class TrainBenchJob implements Callable<Integer> {
         fitSplits(sparkNet, timed, splitSize, workers, ts, work, devices);
         seconds = (System.nanoTime() - t0) / 1e9;
         result.put("averaging", ts.averaging());
+        result.put("optimizerStateAveraging", ts.optimizerStateAveraging());
         result.put("averagingFrequency", ts.averagingFrequency());
         result.put("roundsPerSplit", ts.roundsPerSplit());
         result.putAll(
