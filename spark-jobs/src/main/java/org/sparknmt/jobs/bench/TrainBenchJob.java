@@ -208,7 +208,6 @@ public final class TrainBenchJob implements Callable<Integer> {
       return d;
     }
     d.rounds = a.rounds - b.rounds;
-    d.wallSeconds = a.wallSeconds - b.wallSeconds;
     d.meanFitSeconds = a.meanFitSeconds - b.meanFitSeconds;
     d.slowestFitSeconds = a.slowestFitSeconds - b.slowestFitSeconds;
     d.initialModelSeconds = a.initialModelSeconds - b.initialModelSeconds;

@@ -60,7 +60,6 @@ public final class AllReduceSplit {
   /** Where the time of the all-reduce splits went (for the benchmark). */
   public static final class Timings {
     public int rounds;
-    public double wallSeconds;
     public double meanFitSeconds;
     public double slowestFitSeconds;
     public double initialModelSeconds;
@@ -141,7 +140,6 @@ public final class AllReduceSplit {
     if (timings != null) {
       timings.driverUpdateSeconds += (System.nanoTime() - t1) / 1e9;
       timings.broadcastSeconds += broadcastSeconds;
-      timings.wallSeconds += (System.nanoTime() - t0) / 1e9;
       add(timings, outcomes, rounds.size(), workers);
       long firstStart = outcomes.stream().mapToLong(o -> o.taskStartMillis).min().getAsLong();
       timings.launchSeconds += (firstStart - submitMillis) / 1e3;
@@ -253,7 +251,8 @@ public final class AllReduceSplit {
 
     /**
      * @param stateEveryRound average Adam's moments with the parameters in every round
-     * @param stateInLastRound average them in the split's last round (before a checkpoint)
+     * @param stateInLastRound average them in the split's last round (before a checkpoint, and
+     *     whenever they are averaged every round) and return them to the driver
      */
     Task(
         ScheduleKeepingTrainingMaster.CountKeepingWorker worker,
@@ -340,7 +339,7 @@ public final class AllReduceSplit {
       }
       if (rank == 0) {
         outcome.parameters = net.params().toFloatVector();
-        if (stateEveryRound || stateInLastRound) {
+        if (stateInLastRound) { // averaged in the last round: the same on every worker
           outcome.updaterState = net.getUpdater().getStateViewArray().toFloatVector();
         }
       }
@@ -427,10 +426,8 @@ public final class AllReduceSplit {
         Iterator<WorkerOutcome> out =
             task.call(JavaConverters.asJavaIterator(partition), rendezvous);
         return JavaConverters.asScalaIterator(out);
-      } catch (RuntimeException e) {
-        throw e;
       } catch (Exception e) {
-        throw new IllegalStateException("all-reduce worker failed: " + e.getMessage(), e);
+        throw AllReduceSplit.<RuntimeException>unchecked(e); // as it is, as Scala code would
       }
     }
   }

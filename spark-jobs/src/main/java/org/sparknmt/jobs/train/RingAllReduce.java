@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -45,8 +46,8 @@ final class RingAllReduce implements AutoCloseable {
   private final ServerSocket server;
   private final Socket toNext;
   private final Socket fromPrevious;
-  private final DataOutputStream out;
-  private final DataInputStream in;
+  private final OutputStream out;
+  private final InputStream in;
   private final ExecutorService sender;
   private final byte[] receiveBytes = new byte[CHUNK_FLOATS * Float.BYTES];
   private final byte[] sendBytes = new byte[CHUNK_FLOATS * Float.BYTES];
@@ -66,8 +67,8 @@ final class RingAllReduce implements AutoCloseable {
     this.toNext = toNext;
     this.fromPrevious = fromPrevious;
     if (size > 1) {
-      out = new DataOutputStream(new BufferedOutputStream(toNext.getOutputStream(), 1 << 16));
-      in = new DataInputStream(new BufferedInputStream(fromPrevious.getInputStream(), 1 << 16));
+      out = new BufferedOutputStream(toNext.getOutputStream(), 1 << 16);
+      in = new BufferedInputStream(fromPrevious.getInputStream(), 1 << 16);
       sender =
           Executors.newSingleThreadExecutor(
               r -> {
@@ -110,14 +111,9 @@ final class RingAllReduce implements AutoCloseable {
       if (members.length != size) {
         throw new IOException("all-gather returned " + members.length + " members, not " + size);
       }
-      String next = members[(rank + 1) % size];
-      int colon = next.lastIndexOf(':');
       toNext = new Socket();
       toNext.setTcpNoDelay(true);
-      toNext.connect(
-          new InetSocketAddress(
-              next.substring(0, colon), Integer.parseInt(next.substring(colon + 1))),
-          (int) SILENCE_LIMIT_MILLIS);
+      toNext.connect(socketAddress(members[(rank + 1) % size]), (int) SILENCE_LIMIT_MILLIS);
       new DataOutputStream(toNext.getOutputStream()).writeInt(rank);
       long deadline = System.currentTimeMillis() + SILENCE_LIMIT_MILLIS;
       while (fromPrevious == null) {
@@ -251,18 +247,23 @@ final class RingAllReduce implements AutoCloseable {
         got += r;
         deadline = System.currentTimeMillis() + SILENCE_LIMIT_MILLIS;
       } catch (SocketTimeoutException e) {
-        if (cancelled.getAsBoolean()) {
-          throw new IOException("cancelled while waiting for the previous ring member");
-        }
-        if (System.currentTimeMillis() > deadline) {
-          throw new IOException(
-              "the previous ring member sent nothing for " + SILENCE_LIMIT_MILLIS / 1000 + " s");
-        }
+        checkWaiting(deadline, "the previous ring member", cancelled);
       }
     }
   }
 
-  private static void checkWaiting(long deadline, String what, BooleanSupplier cancelled)
+  /** {@code host:port} as a socket address. */
+  static InetSocketAddress socketAddress(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    return new InetSocketAddress(
+        hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+  }
+
+  /**
+   * After a second of waiting for {@code what}: fails if the caller was cancelled or the wait has
+   * passed {@code deadline}.
+   */
+  static void checkWaiting(long deadline, String what, BooleanSupplier cancelled)
       throws IOException {
     if (cancelled.getAsBoolean()) {
       throw new IOException("cancelled while waiting for " + what);

@@ -102,12 +102,8 @@ final class RingRendezvous implements AutoCloseable {
   static String[] gather(
       String rendezvous, int rank, int members, String own, BooleanSupplier cancelled)
       throws IOException {
-    int colon = rendezvous.lastIndexOf(':');
     try (Socket s = new Socket()) {
-      s.connect(
-          new InetSocketAddress(
-              rendezvous.substring(0, colon), Integer.parseInt(rendezvous.substring(colon + 1))),
-          (int) RingAllReduce.SILENCE_LIMIT_MILLIS);
+      s.connect(RingAllReduce.socketAddress(rendezvous), (int) RingAllReduce.SILENCE_LIMIT_MILLIS);
       s.setSoTimeout(POLL_MILLIS);
       DataOutputStream out = new DataOutputStream(s.getOutputStream());
       out.writeInt(rank);
@@ -128,15 +124,7 @@ final class RingRendezvous implements AutoCloseable {
           }
           return addresses;
         } catch (SocketTimeoutException e) {
-          if (cancelled.getAsBoolean()) {
-            throw new IOException("cancelled while waiting for the other ring members to start");
-          }
-          if (System.currentTimeMillis() > deadline) {
-            throw new IOException(
-                "the other ring members did not start within "
-                    + RingAllReduce.SILENCE_LIMIT_MILLIS / 1000
-                    + " s");
-          }
+          RingAllReduce.checkWaiting(deadline, "the other ring members to start", cancelled);
         }
       }
     }
